@@ -1,0 +1,104 @@
+"""Money as `Decimal`: currency minor units, half-up rounding, and splits that always add up.
+
+Both platforms' engines use these; nothing here knows about HTTP or a platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
+
+from babel.numbers import get_currency_precision
+
+ZERO = Decimal(0)
+
+
+@cache
+def minor_unit(currency: str) -> int:
+    """Decimal places of a currency's minor unit (ISO 4217 via CLDR): JPY 0, USD 2, KWD 3."""
+    return get_currency_precision(currency.upper())
+
+
+@cache
+def _quantum(places: int) -> Decimal:
+    return Decimal(1).scaleb(-places)
+
+
+def quantum(currency: str) -> Decimal:
+    """The smallest amount of `currency`: 1 for JPY, 0.01 for USD, 0.001 for KWD."""
+    return _quantum(minor_unit(currency))
+
+
+def round_money(amount: Decimal | int | str, currency: str) -> Decimal:
+    """Round half-up to the currency's minor unit."""
+    return Decimal(amount).quantize(quantum(currency), rounding=ROUND_HALF_UP)
+
+
+def parse_money(value: object) -> Decimal:
+    """A request amount sent as a JSON number or a decimal string; ValueError if it is neither."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"not an amount: {value!r}")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation as error:
+        raise ValueError(f"not an amount: {value!r}") from error
+    if not amount.is_finite():
+        raise ValueError(f"not an amount: {value!r}")
+    return amount
+
+
+def format_money(amount: Decimal, currency: str) -> str:
+    """Shopify's string form: exactly the currency's decimal places ("199.00", "500", "1.250")."""
+    return str(round_money(amount, currency))
+
+
+def split(total: Decimal, weights: Sequence[Decimal | int], currency: str) -> list[Decimal]:
+    """Split `total` in proportion to `weights`; the parts sum to `total` exactly.
+
+    Largest-remainder method in minor units: each part gets the floor of its exact share, then
+    the units left over go one each to the parts with the largest remainders (ties to the
+    earliest part). A zero total weight splits evenly.
+    """
+    step = quantum(currency)
+    units = int((round_money(total, currency) / step).to_integral_value())
+    if not weights:
+        if units:
+            raise ValueError("cannot split a non-zero amount over nothing")
+        return []
+    decimal_weights = [Decimal(weight) for weight in weights]
+    if any(weight < 0 for weight in decimal_weights):
+        raise ValueError("weights must not be negative")
+    whole = sum(decimal_weights, ZERO)
+    if whole == 0:
+        decimal_weights = [Decimal(1)] * len(decimal_weights)
+        whole = Decimal(len(decimal_weights))
+    sign = -1 if units < 0 else 1
+    units = abs(units)
+    exact = [Decimal(units) * weight / whole for weight in decimal_weights]
+    floors = [int(share.to_integral_value(rounding=ROUND_FLOOR)) for share in exact]
+    left = units - sum(floors)
+    order = sorted(range(len(exact)), key=lambda index: (-(exact[index] - floors[index]), index))
+    for index in order[:left]:
+        floors[index] += 1
+    return [sign * part * step for part in floors]
+
+
+def cumulative_share(total: Decimal, taken: int, whole: int, currency: str) -> Decimal:
+    """The rounded share of `total` that belongs to the first `taken` of `whole` units."""
+    if whole <= 0 or taken <= 0:
+        return ZERO
+    if taken >= whole:
+        return round_money(total, currency)
+    return round_money(Decimal(total) * taken / whole, currency)
+
+
+def unit_share(total: Decimal, whole: int, taken_before: int, taking: int, currency: str) -> Decimal:
+    """The amount for `taking` more units of `whole`, after `taken_before` were taken.
+
+    It is the difference of two cumulative shares, so taking units in any grouping and any
+    order returns exactly `total` once all `whole` units are taken: no cent lost or invented.
+    """
+    return cumulative_share(total, taken_before + taking, whole, currency) - cumulative_share(
+        total, taken_before, whole, currency
+    )

@@ -1,0 +1,120 @@
+"""The contract between the shared server and each platform subpackage.
+
+The shared layer (routing, validation, auth, store, admin) knows nothing about Shopify or
+BigCommerce. Each platform hands it one :class:`Platform`: its spec file, one handler per
+operationId, the factory for its own error shapes, and how to read its fixture documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from mockserver.store import Store
+
+
+class MockHTTPError(Exception):
+    """An answer in a platform's own error shape; raised anywhere, rendered by one handler."""
+
+    status: int = 500
+
+    def __init__(self, status: int, body: Any, headers: Mapping[str, str] | None = None):
+        super().__init__(f"{status}: {body!r}")
+        self.status = status
+        self.body = body
+        self.headers = dict(headers or {})
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One reason a request was refused: where (`location`), which field, and why."""
+
+    location: str  # "body", "query", "path" or "header"
+    field: str  # dotted path inside that location, e.g. "refund.refund_line_items.0.quantity"
+    message: str
+
+
+@dataclass
+class RequestContext:
+    """A validated request as a handler sees it: typed parameters and a parsed body."""
+
+    operation_id: str
+    path_params: dict[str, Any]
+    query: dict[str, Any]
+    headers: Mapping[str, str]
+    body: Any
+    store: Store
+    base_url: str  # scheme://host[:port], no trailing slash
+    server: Any = None  # the running MockServer, for the admin API
+
+
+@dataclass
+class Reply:
+    """What a handler returns; the app turns it into JSON and checks it against the spec."""
+
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[RequestContext], Reply]
+
+
+class ErrorFactory(Protocol):
+    """Builds a platform's error answers for the failures the shared layer detects.
+
+    `path` is the request path, so a platform can pick a shape per API generation
+    (BigCommerce V2 answers with an array, V3 with an object).
+    """
+
+    def malformed_body(self, path: str, reason: str) -> MockHTTPError: ...
+
+    def invalid_request(self, path: str, violations: list[Violation]) -> MockHTTPError: ...
+
+    def unauthorized(self, path: str) -> MockHTTPError: ...
+
+    def forbidden(self, path: str, scopes: list[str]) -> MockHTTPError: ...
+
+    def not_found(self, path: str) -> MockHTTPError: ...
+
+    def method_not_allowed(self, path: str, allowed: list[str]) -> MockHTTPError: ...
+
+    def payload_too_large(self, path: str, limit: int) -> MockHTTPError: ...
+
+    def unsupported_media_type(self, path: str, content_type: str) -> MockHTTPError: ...
+
+    def not_implemented(self, path: str, operation_id: str) -> MockHTTPError: ...
+
+
+@dataclass(frozen=True)
+class FixtureOrder:
+    """One fixture document as the store keeps it."""
+
+    order_id: int
+    document: dict[str, Any]
+    store_hash: str | None = None  # BigCommerce only: pin the order to one store
+
+
+@dataclass(frozen=True)
+class Api:
+    """A spec, its handlers and its error shapes: what the router needs to serve it."""
+
+    name: str  # "shopify", "bigcommerce" or "admin"; also the fixtures sub-folder
+    title: str  # for humans: "Shopify Admin REST 2020-10"
+    spec_file: str  # file name inside specs/
+    handlers: Mapping[str, Handler]  # operationId -> handler
+    errors: ErrorFactory
+
+
+@dataclass(frozen=True)
+class Platform(Api):
+    """Everything the shared server needs to know about one commerce platform."""
+
+    read_fixture: Callable[[dict[str, Any]], FixtureOrder]
+    fixture_schema: str  # components/schemas name that validates one fixture document
+    refunds_of: Callable[[dict[str, Any]], list[tuple[int, str, dict[str, Any]]]]
+    # ^ (refund id, created-at ISO text, refund as the list endpoints render it) for every
+    #   refund inside a fixture document, so the store can index them for cross-order listings
+    base_path_example: str  # printed at start-up, e.g. "/admin/api/2020-10"

@@ -1,0 +1,309 @@
+"""SQLite state: fixture orders, refunds and id sequences.
+
+Each order is one JSON document (the platform's native fixture shape). A write reads the
+document, lets the platform change it, and saves it under an optimistic version check, so
+refunds on one order run one after another (each sees the state the previous one left),
+while refunds on different orders never wait on each other's computation. The same holds
+across worker processes sharing one database file in WAL mode.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS orders (
+    platform   TEXT    NOT NULL,
+    order_id   INTEGER NOT NULL,
+    store_hash TEXT,
+    version    INTEGER NOT NULL DEFAULT 0,
+    document   TEXT    NOT NULL,
+    PRIMARY KEY (platform, order_id)
+);
+CREATE TABLE IF NOT EXISTS refunds (
+    platform   TEXT    NOT NULL,
+    refund_id  INTEGER NOT NULL,
+    order_id   INTEGER NOT NULL,
+    created_at TEXT    NOT NULL,
+    document   TEXT    NOT NULL,
+    PRIMARY KEY (platform, refund_id)
+);
+CREATE INDEX IF NOT EXISTS refunds_by_order ON refunds (platform, order_id, refund_id);
+CREATE TABLE IF NOT EXISTS sequences (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS baseline (
+    platform   TEXT    NOT NULL,
+    order_id   INTEGER NOT NULL,
+    store_hash TEXT,
+    document   TEXT    NOT NULL,
+    PRIMARY KEY (platform, order_id)
+);
+"""
+
+
+class ConcurrentUpdate(Exception):
+    """Another writer changed the order first; the caller retries on fresh state."""
+
+
+@dataclass
+class StoredOrder:
+    order_id: int
+    store_hash: str | None
+    version: int
+    document: dict[str, Any]
+
+
+class Transaction:
+    """What a change function may do besides editing the order document.
+
+    Refund rows are written with the order, in the same database transaction; ids come from
+    their own short transactions so that no lock is held while the platform computes.
+    """
+
+    def __init__(self, store: Store):
+        self._store = store
+        self.refunds: list[tuple[int, str, dict[str, Any]]] = []
+
+    def next_id(self, name: str, start: int = 1) -> int:
+        """A new, never reused id from a named sequence."""
+        return self._store.next_id(name, start)
+
+    def save_refund(self, refund_id: int, created_at: str, document: dict[str, Any]) -> None:
+        """Index a refund of this order so that cross-order listings find it."""
+        self.refunds.append((refund_id, created_at, document))
+
+
+class Store:
+    """The mock's state. `path=None` keeps it in a fresh temporary file for this run."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None):
+        self._temporary: tempfile.TemporaryDirectory[str] | None = None
+        if path is None:
+            self._temporary = tempfile.TemporaryDirectory(prefix="refund-mock-")
+            path = Path(self._temporary.name) / "state.sqlite3"
+        self.path = Path(path)
+        self._local = threading.local()
+        self._order_locks: dict[tuple[str, int], threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        connection = self._connection()
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.executescript(_SCHEMA)
+
+    # -- connections -------------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None or getattr(self._local, "pid", None) != os.getpid():
+            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("PRAGMA busy_timeout=30000")
+            self._local.connection = connection
+            self._local.pid = os.getpid()
+        return connection
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One immediate (write-locked) transaction; committed on success, rolled back on error."""
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+        if self._temporary is not None:
+            self._temporary.cleanup()
+            self._temporary = None
+
+    # -- orders ------------------------------------------------------------------------
+
+    def get_order(self, platform: str, order_id: int) -> StoredOrder | None:
+        row = (
+            self._connection()
+            .execute(
+                "SELECT order_id, store_hash, version, document FROM orders WHERE platform = ? AND order_id = ?",
+                (platform, order_id),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        return StoredOrder(row[0], row[1], row[2], json.loads(row[3]))
+
+    def order_ids(self, platform: str) -> list[int]:
+        rows = (
+            self._connection()
+            .execute("SELECT order_id FROM orders WHERE platform = ? ORDER BY order_id", (platform,))
+            .fetchall()
+        )
+        return [row[0] for row in rows]
+
+    def put_order(
+        self,
+        platform: str,
+        order_id: int,
+        document: dict[str, Any],
+        store_hash: str | None = None,
+        *,
+        baseline: bool = False,
+        replace: bool = True,
+    ) -> None:
+        """Store an order; with `baseline`, a reset brings it back as it is now."""
+        text = json.dumps(document)
+        verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+        with self._write() as connection:
+            connection.execute(
+                f"{verb} INTO orders (platform, order_id, store_hash, version, document) VALUES (?, ?, ?, 0, ?)",
+                (platform, order_id, store_hash, text),
+            )
+            if replace:
+                connection.execute("DELETE FROM refunds WHERE platform = ? AND order_id = ?", (platform, order_id))
+            if baseline:
+                connection.execute(
+                    "INSERT OR REPLACE INTO baseline (platform, order_id, store_hash, document) VALUES (?, ?, ?, ?)",
+                    (platform, order_id, store_hash, text),
+                )
+
+    def update_order(
+        self,
+        platform: str,
+        order_id: int,
+        change: Callable[[dict[str, Any], Transaction], T],
+        *,
+        attempts: int = 1000,
+    ) -> T:
+        """Apply `change` to the order's document and save it, one writer per order at a time.
+
+        `change` edits the document in place and returns the result; if it raises, nothing is
+        saved. It runs without holding the database lock; when another writer (another
+        process) saved the same order meanwhile, it runs again on the fresh document, so every
+        change is validated against the state the previous one left.
+        """
+        with self._order_lock(platform, order_id):
+            for _ in range(attempts):
+                stored = self.get_order(platform, order_id)
+                if stored is None:
+                    raise KeyError(order_id)
+                transaction = Transaction(self)
+                result = change(stored.document, transaction)
+                with self._write() as connection:
+                    saved = connection.execute(
+                        "UPDATE orders SET document = ?, version = version + 1 "
+                        "WHERE platform = ? AND order_id = ? AND version = ?",
+                        (json.dumps(stored.document), platform, order_id, stored.version),
+                    )
+                    if saved.rowcount == 1:
+                        self._save_refunds(connection, platform, order_id, transaction.refunds)
+                        return result
+        raise ConcurrentUpdate(order_id)
+
+    def _order_lock(self, platform: str, order_id: int) -> threading.Lock:
+        with self._locks_guard:
+            return self._order_locks.setdefault((platform, order_id), threading.Lock())
+
+    @staticmethod
+    def _save_refunds(
+        connection: sqlite3.Connection, platform: str, order_id: int, refunds: list[tuple[int, str, dict[str, Any]]]
+    ) -> None:
+        connection.executemany(
+            "INSERT OR REPLACE INTO refunds (platform, refund_id, order_id, created_at, document) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(platform, refund_id, order_id, created, json.dumps(doc)) for refund_id, created, doc in refunds],
+        )
+
+    # -- refunds -----------------------------------------------------------------------
+
+    def list_refunds(
+        self,
+        platform: str,
+        *,
+        order_ids: list[int] | None = None,
+        refund_ids: list[int] | None = None,
+        created_min: str | None = None,
+        created_max: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Indexed refunds in id order, filtered; timestamps compare as ISO-8601 text."""
+        clauses = ["platform = ?"]
+        arguments: list[Any] = [platform]
+        if order_ids is not None:
+            clauses.append(f"order_id IN ({','.join('?' * len(order_ids))})")
+            arguments.extend(order_ids)
+        if refund_ids is not None:
+            clauses.append(f"refund_id IN ({','.join('?' * len(refund_ids))})")
+            arguments.extend(refund_ids)
+        if created_min is not None:
+            clauses.append("created_at >= ?")
+            arguments.append(created_min)
+        if created_max is not None:
+            clauses.append("created_at <= ?")
+            arguments.append(created_max)
+        rows = (
+            self._connection()
+            .execute(f"SELECT document FROM refunds WHERE {' AND '.join(clauses)} ORDER BY refund_id", arguments)
+            .fetchall()
+        )
+        return [json.loads(row[0]) for row in rows]
+
+    def index_refunds(self, platform: str, order_id: int, refunds: list[tuple[int, str, dict[str, Any]]]) -> None:
+        """Index refunds that arrived inside a fixture document (earlier refunds)."""
+        with self._write() as connection:
+            self._save_refunds(connection, platform, order_id, refunds)
+
+    # -- sequences and reset -------------------------------------------------------------
+
+    def _next_id(self, connection: sqlite3.Connection, name: str, start: int) -> int:
+        row = connection.execute("SELECT value FROM sequences WHERE name = ?", (name,)).fetchone()
+        value = start if row is None else max(row[0] + 1, start)
+        connection.execute("INSERT OR REPLACE INTO sequences (name, value) VALUES (?, ?)", (name, value))
+        return value
+
+    def next_id(self, name: str, start: int = 1) -> int:
+        with self._write() as connection:
+            return self._next_id(connection, name, start)
+
+    def reset(self, reindex: Callable[[str, int, dict[str, Any]], list[tuple[int, str, dict[str, Any]]]]) -> None:
+        """Every order back to its baseline document; refunds re-indexed by `reindex`."""
+        with self._write() as connection:
+            connection.execute("DELETE FROM orders")
+            connection.execute("DELETE FROM refunds")
+            connection.execute("DELETE FROM sequences")
+            rows = connection.execute("SELECT platform, order_id, store_hash, document FROM baseline").fetchall()
+            for platform, order_id, store_hash, text in rows:
+                connection.execute(
+                    "INSERT INTO orders (platform, order_id, store_hash, version, document) VALUES (?, ?, ?, 0, ?)",
+                    (platform, order_id, store_hash, text),
+                )
+                self._save_refunds(connection, platform, order_id, reindex(platform, order_id, json.loads(text)))
+
+    def wait_until_writable(self, timeout: float = 5.0) -> None:
+        """Block until the database accepts a write (used at start-up by extra workers)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with self._write():
+                    return
+            except sqlite3.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
