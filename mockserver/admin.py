@@ -1,10 +1,11 @@
-"""The `/__mock` admin API: health, reset, and loading fixture orders at run time."""
+"""The `/__mock` admin API: health, reset, fixture orders, scenarios and the request journal."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from mockserver.platform import Api, MockHTTPError, Reply, RequestContext, Violation
+from mockserver.scenarios import ScenarioError
 
 
 class AdminError(MockHTTPError):
@@ -26,7 +27,7 @@ class AdminErrors:
         return AdminError(422, "The request does not match the admin API spec", fields)
 
     def unauthorized(self, path: str) -> MockHTTPError:
-        return AdminError(401, "The admin API needs the token given with --admin-token")
+        return AdminError(401, "The admin API wants the --admin-token token in the X-Mock-Admin-Token header")
 
     def forbidden(self, path: str, scopes: list[str]) -> MockHTTPError:
         return AdminError(403, "Forbidden")
@@ -46,11 +47,20 @@ class AdminErrors:
     def not_implemented(self, path: str, operation_id: str) -> MockHTTPError:
         return AdminError(501, f"{operation_id} is not implemented")
 
+    def scripted(self, path: str, status: int, message: str, fields: dict[str, str] | None) -> MockHTTPError:
+        return AdminError(status, message, fields)
+
 
 def get_health(context: RequestContext) -> Reply:
     server = context.server
     platforms = {name: {"orders": len(server.store.order_ids(name))} for name in server.platforms}
-    return Reply(200, {"status": "ok", "platforms": platforms, "fixture_errors": server.fixture_errors})
+    body = {
+        "status": "ok",
+        "platforms": platforms,
+        "fixture_errors": server.fixture_errors,
+        "scenario_errors": server.scenarios.problems,
+    }
+    return Reply(200, body)
 
 
 def reset_state(context: RequestContext) -> Reply:
@@ -69,10 +79,59 @@ def load_order(context: RequestContext) -> Reply:
     return Reply(201, {"platform": platform.name, "order_id": order_id})
 
 
+def list_scenarios(context: RequestContext) -> Reply:
+    return Reply(200, {"scenarios": [scenario.summary() for scenario in context.server.scenarios.all()]})
+
+
+def add_scenarios(context: RequestContext) -> Reply:
+    try:
+        scenarios = context.server.scenarios.add_runtime(context.body)
+    except ScenarioError as error:
+        raise AdminError(422, error.message, {error.field or "(document)": error.message}) from None
+    return Reply(201, {"loaded": [scenario.name for scenario in scenarios]})
+
+
+def remove_scenarios(context: RequestContext) -> Reply:
+    name = context.query.get("name")
+    removed = context.server.scenarios.remove_runtime(name)
+    if name is not None and not removed:
+        book = context.server.scenarios
+        why = "it was loaded at start-up" if book.get(name) is not None else "no scenario has that name"
+        raise AdminError(404, f"No run-time scenario named {name!r} to remove: {why}")
+    return Reply(200, {"removed": removed})
+
+
+def list_requests(context: RequestContext) -> Reply:
+    query = context.query
+    entries = context.server.journal.find(
+        path=query.get("path"),
+        operation_id=query.get("operationId"),
+        status=query.get("status"),
+        method=query.get("method"),
+        scenario=query.get("scenario"),
+    )
+    limit = query.get("limit")
+    shown = entries if limit is None else entries[max(0, len(entries) - limit) :] if limit else []
+    return Reply(200, {"count": len(entries), "requests": [entry.to_json() for entry in shown]})
+
+
+def clear_requests(context: RequestContext) -> Reply:
+    return Reply(200, {"cleared": context.server.journal.clear()})
+
+
 ADMIN_API = Api(
     name="admin",
     title="refund-mock admin API",
     spec_file="admin.yaml",
-    handlers={"getHealth": get_health, "resetState": reset_state, "loadOrder": load_order},
+    handlers={
+        "getHealth": get_health,
+        "resetState": reset_state,
+        "loadOrder": load_order,
+        "listScenarios": list_scenarios,
+        "addScenarios": add_scenarios,
+        "removeScenarios": remove_scenarios,
+        "listRequests": list_requests,
+        "clearRequests": clear_requests,
+    },
     errors=AdminErrors(),
 )

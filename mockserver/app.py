@@ -1,16 +1,21 @@
 """The Flask app factory and the one request pipeline every spec operation goes through.
 
-Route -> auth -> content type and size -> JSON parse -> validation against the spec -> handler
--> response checked against the spec -> JSON. Each step lives here once; platforms only supply
-handlers and their error shapes.
+Route -> auth -> content type and size -> JSON parse -> validation against the spec -> scripted
+answer (a scenario named by `X-Mock-Scenario`, an active scenario, or a Prism-style `Prefer`), else
+the handler -> response checked against the spec -> JSON -> latency -> journal. Each step lives
+here once; platforms only supply handlers and their error shapes. A request without scenario
+headers, while no scenario is active, costs a few dictionary lookups more than the bare pipeline.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import math
+import random
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,14 +26,24 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from mockserver import faults
+from mockserver.cors import install_cors
+from mockserver.journal import DEFAULT_SIZE as DEFAULT_JOURNAL_SIZE
+from mockserver.journal import MAX_BODY_BYTES as JOURNAL_BODY_BYTES
+from mockserver.journal import Journal
 from mockserver.openapi import Operation, Spec, data_dir
 from mockserver.platform import Api, MockHTTPError, Platform, Reply, RequestContext, Violation
+from mockserver.prefer import Choice, ExampleChooser, PreferenceError, parse_prefer, parse_query
+from mockserver.scenarios import Action, Catalog, Probe, ScenarioBook, UnknownScenario, selected_names
 from mockserver.store import Store
 
 log = logging.getLogger("refund_mock")
 
 ROUTED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 JSON_MIMETYPE = "application/json"
+ADMIN_TOKEN_HEADER = "X-Mock-Admin-Token"
+OPEN_ADMIN_OPERATIONS = frozenset({"getHealth"})  # container health checks need no secret
+BODY_KEY = "refund_mock.body"  # the parsed request body, kept in the environ for the journal
 
 
 class ResponseContractError(AssertionError):
@@ -46,6 +61,12 @@ class MockConfig:
     strict_responses: bool = False  # ...and raise on a violation (the test suite sets this)
     max_body_bytes: int = 1 << 20
     load_fixtures: bool = True
+    scenario_files: list[Path] = field(default_factory=list)  # loaded at start-up, after the built-ins
+    builtin_scenarios: bool = True
+    latency_ms: tuple[float, float] | None = None  # (low, high) added to every platform answer
+    journal_size: int = DEFAULT_JOURNAL_SIZE  # 0 turns the journal off
+    admin_token: str | None = None  # when set, the admin API (but health) wants it in X-Mock-Admin-Token
+    cors: bool = True
     extra: dict[str, Any] = field(default_factory=dict)  # room for later features' settings
 
     @classmethod
@@ -88,6 +109,24 @@ class MockServer:
         self.fixture_errors: list[str] = []
         if config.load_fixtures:
             self.load_fixture_dir(config.fixtures_dir or data_dir("fixtures"))
+        self.platform_names = frozenset(self.platforms)
+        self.journal = Journal(config.journal_size)
+        self.examples = ExampleChooser()
+        self.scenarios = ScenarioBook(self._catalog(specs_dir))
+        if config.builtin_scenarios:
+            self.scenarios.load_builtins()
+        for path in config.scenario_files:
+            self.scenarios.load_file(Path(path))  # a ScenarioError stops start-up, naming file, rule and field
+        if config.latency_ms is not None:
+            low, high = config.latency_ms
+            if not 0 <= low <= high:
+                raise ValueError(f"latency must be LOW-HIGH milliseconds with 0 <= LOW <= HIGH, not {low}-{high}")
+        self._latency = None if not config.latency_ms or config.latency_ms[1] == 0 else config.latency_ms
+
+    def _catalog(self, specs_dir: Path) -> Catalog:
+        admin_spec = self.specs.get("admin") or Spec(specs_dir / "admin.yaml")
+        platforms = {name: (self.specs[name], platform.errors) for name, platform in self.platforms.items()}
+        return Catalog(platforms, admin_spec)
 
     @property
     def platforms(self) -> dict[str, Platform]:
@@ -142,10 +181,14 @@ class MockServer:
             log.warning("fixture skipped: %s", problem)
 
     def reset(self) -> None:
+        """Back to start-up: fixture state, an empty journal, start-up scenarios with fresh counters."""
+
         def reindex(platform: str, order_id: int, document: dict[str, Any]) -> list[tuple[int, str, dict[str, Any]]]:
             return self.platforms[platform].refunds_of(document)
 
         self.store.reset(reindex)
+        self.journal.clear()
+        self.scenarios.reset()
 
     # -- the pipeline ------------------------------------------------------------------
 
@@ -159,15 +202,136 @@ class MockServer:
         return self.apis[best or next(iter(self.apis))]
 
     def dispatch(self, api: Api, template: str, **raw_path: str) -> Response:
+        if api.name not in self.platform_names:
+            return self._dispatch_admin(api, template, raw_path)
+        started = time.perf_counter()
+        wall_time = time.time()
+        spec = self.specs[api.name]
+        operation: Operation | None = None
+        answered_by: str | None = None
+        action: Action | None = None
+        try:
+            operation = self._operation(api, spec, template)
+            context = self._context(api, operation, raw_path)
+            answered_by, chosen = self._scripted(api, spec, operation, context)
+            if isinstance(chosen, Choice):
+                reply = Reply(chosen.status, chosen.body, dict(chosen.headers))
+            elif chosen is None:
+                reply = api.handlers[operation.operation_id](context)
+            else:
+                action = chosen
+                reply = self._act(api, operation, context, action)
+        except MockHTTPError as error:
+            reply = Reply(error.status, error.body, error.headers)
+        fault = action.fault if action is not None else None
+        if fault in faults.DROPS:
+            response = faults.dropped_connection(request.environ, fault)
+            status = 0
+        else:
+            response = self.respond(operation, reply)
+            if fault == "malformed-json":
+                response.set_data(faults.garble(response.get_data()))
+            status = reply.status
+        pause = self.sample_latency() + (action.sample_delay() if action is not None else 0.0)
+        if pause:
+            time.sleep(pause)
+        self.record(operation, status, answered_by, fault, started, wall_time)
+        return response
+
+    def _dispatch_admin(self, api: Api, template: str, raw_path: dict[str, str]) -> Response:
+        """The admin API: the bare pipeline plus the token check; no scenarios, latency or journal."""
         spec = self.specs[api.name]
         operation: Operation | None = None
         try:
             operation = self._operation(api, spec, template)
+            self._check_admin_token(api, operation)
             context = self._context(api, operation, raw_path)
             reply = api.handlers[operation.operation_id](context)
         except MockHTTPError as error:
             reply = Reply(error.status, error.body, error.headers)
         return self.respond(operation, reply)
+
+    def _check_admin_token(self, api: Api, operation: Operation) -> None:
+        token = self.config.admin_token
+        if token is None or operation.operation_id in OPEN_ADMIN_OPERATIONS:
+            return
+        sent = request.headers.get(ADMIN_TOKEN_HEADER, "")
+        if not hmac.compare_digest(sent.encode("utf-8"), token.encode("utf-8")):
+            raise api.errors.unauthorized(request.path)
+
+    def _scripted(
+        self, api: Api, spec: Spec, operation: Operation, context: RequestContext
+    ) -> tuple[str | None, Action | Choice | None]:
+        """The scripted answer for a valid request, if it asks for one (or an active scenario matches)."""
+        environ = request.environ
+        header = environ.get("HTTP_X_MOCK_SCENARIO")
+        key = (api.name, operation.operation_id)
+        if header or self.scenarios.has_active:
+            probe = Probe(context.path_params, request.args, request.headers, context.body)
+            try:
+                decision = self.scenarios.decide(selected_names(header) if header else (), key, probe)
+            except UnknownScenario as error:
+                reason = f"no scenario named {error.name!r} is loaded (GET /__mock/scenarios lists them)"
+                raise api.errors.invalid_request(
+                    request.path, [Violation("header", "X-Mock-Scenario", reason)]
+                ) from None
+            if decision is not None:
+                return decision.scenario, decision.action
+        preference = parse_prefer(environ.get("HTTP_PREFER"))
+        if preference is None and "__" in environ.get("QUERY_STRING", ""):
+            preference = parse_query(request.args)
+        if preference is None:
+            return None, None
+        try:
+            choice = self.examples.choose(api.name, spec, operation, api.errors, preference)
+        except PreferenceError as error:
+            location = "header" if error.field == "Prefer" else "query"
+            raise api.errors.invalid_request(request.path, [Violation(location, error.field, error.message)]) from None
+        return (preference.label(), choice) if choice is not None else (None, None)
+
+    def _act(self, api: Api, operation: Operation, context: RequestContext, action: Action) -> Reply:
+        """A rule's answer: its scripted reply, or the computed one with its headers added."""
+        key = (api.name, operation.operation_id)
+        if action.status is not None:
+            return Reply(action.status, action.bodies[key], action.headers_for(key))
+        if action.fault in faults.DROPS:
+            return Reply(0, None)  # never rendered: the connection is dropped instead
+        try:
+            reply = api.handlers[operation.operation_id](context)
+        except MockHTTPError as error:
+            reply = Reply(error.status, error.body, error.headers)
+        reply.headers.update(action.headers_for(key))
+        return reply
+
+    def sample_latency(self) -> float:
+        """Seconds of global latency (`serve --latency LOW-HIGH`) for one answer."""
+        if self._latency is None:
+            return 0.0
+        low, high = self._latency
+        return (low if low == high else random.uniform(low, high)) / 1000
+
+    def record(
+        self,
+        operation: Operation | None,
+        status: int,
+        answered_by: str | None,
+        fault: str | None,
+        started: float,
+        wall_time: float,
+    ) -> None:
+        environ = request.environ
+        self.journal.record(
+            time=wall_time,
+            method=environ["REQUEST_METHOD"],
+            path=request.path,
+            query=environ.get("QUERY_STRING", ""),
+            operation_id=operation.operation_id if operation is not None else None,
+            status=status,
+            scenario=answered_by,
+            fault=fault,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            body=environ.get(BODY_KEY),
+        )
 
     def respond(self, operation: Operation | None, reply: Reply) -> Response:
         if operation is not None and (self.config.validate_responses or self.config.strict_responses):
@@ -200,7 +364,7 @@ class MockServer:
         return operation
 
     def _authorize(self, api: Api, spec: Spec, operation: Operation) -> None:
-        if not operation.security:
+        if not operation.security or {} in operation.security:  # `{}` among the alternatives: anonymous is fine
             return
         scheme_names = {name for requirement in operation.security for name in requirement}
         token = None
@@ -269,11 +433,14 @@ class MockServer:
             raise api.errors.unsupported_media_type(request.path, request.content_type or "")
         try:
             text = raw.decode("utf-8")
-            return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+            body = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
         except UnicodeDecodeError as error:
             raise api.errors.malformed_body(request.path, "the request body is not UTF-8") from error
         except (ValueError, RecursionError) as error:
             raise api.errors.malformed_body(request.path, f"the request body is not valid JSON ({error})") from error
+        if len(raw) <= JOURNAL_BODY_BYTES:
+            request.environ[BODY_KEY] = body
+        return body
 
 
 def _finite_float(text: str) -> float:
@@ -309,14 +476,30 @@ def create_app(config: MockConfig | dict[str, Any] | None = None, apis: Iterable
                 provide_automatic_options=False,
             )
 
+    if settings.cors:
+        auth_headers = [
+            scheme["name"]
+            for spec in server.specs.values()
+            for scheme in spec.security_schemes.values()
+            if scheme.get("type") == "apiKey" and scheme.get("in") == "header"
+        ]
+        install_cors(app, auth_headers)
+
     @app.errorhandler(HTTPException)
     def unrouted(error: HTTPException) -> Response:
+        started, wall_time = time.perf_counter(), time.time()
         api = server.api_for_path(request.path)
         if error.code == 413:
             failure = api.errors.payload_too_large(request.path, settings.max_body_bytes)
         else:
             failure = api.errors.not_found(request.path)
-        return server.respond(None, Reply(failure.status, failure.body, failure.headers))
+        response = server.respond(None, Reply(failure.status, failure.body, failure.headers))
+        if api.name in server.platform_names:
+            pause = server.sample_latency()
+            if pause:
+                time.sleep(pause)
+            server.record(None, failure.status, None, None, started, wall_time)
+        return response
 
     @app.errorhandler(MockHTTPError)
     def platform_error(error: MockHTTPError) -> Response:

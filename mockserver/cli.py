@@ -1,13 +1,18 @@
-"""The `refund-mock` command: `serve` now; fixtures, scenarios and fuzz join as subcommands."""
+"""The `refund-mock` command: `serve` and `scenarios list`; fixtures and fuzz join as subcommands."""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from pathlib import Path
 
 import click
 import yaml
 
 from mockserver.app import MockConfig, create_app, server_of
+from mockserver.scenarios import ScenarioError
+
+LATENCY = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(?:-\s*(\d+(?:\.\d+)?)\s*)?")
 
 
 def _read_tokens(path: Path | None) -> dict[str, list[str]] | None:
@@ -20,6 +25,39 @@ def _read_tokens(path: Path | None) -> dict[str, list[str]] | None:
     ):
         raise click.BadParameter("expected a YAML mapping of token -> list of scopes", param_hint="--tokens")
     return {str(token): list(scopes) for token, scopes in tokens.items()}
+
+
+def parse_latency(text: str | None) -> tuple[float, float] | None:
+    """`50-200` or `100` milliseconds -> (low, high)."""
+    if text is None:
+        return None
+    found = LATENCY.fullmatch(text)
+    low = float(found.group(1)) if found else -1.0
+    high = float(found.group(2)) if found and found.group(2) else low
+    if not found or high < low or high > 60_000:
+        raise click.BadParameter("expected milliseconds, LOW-HIGH (e.g. 50-200) or one number, at most 60000")
+    return low, high
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding to `host` keeps the server on this machine."""
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to any interface
+
+
+def check_admin_token(host: str, admin_token: str | None) -> None:
+    """Off loopback, the admin API (reset, scenarios, journal) must not be open to the network."""
+    if admin_token is None and not is_loopback(host):
+        raise click.UsageError(
+            f"--host {host} exposes the admin API (reset, scenarios, request journal) beyond this machine; "
+            "give --admin-token TOKEN (or set REFUND_MOCK_ADMIN_TOKEN), and send it as X-Mock-Admin-Token"
+        )
+    if admin_token is not None and not admin_token.strip():
+        raise click.BadParameter("the admin token cannot be empty", param_hint="--admin-token")
 
 
 @click.group()
@@ -50,6 +88,27 @@ def main() -> None:
     help="YAML mapping of token -> scopes; without it any non-empty token has every scope.",
 )
 @click.option("--validate-responses", is_flag=True, help="Check every response against the spec; log violations.")
+@click.option(
+    "--scenarios",
+    "scenario_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Scenario file (YAML) to load after the built-ins; repeat for several.",
+)
+@click.option("--latency", help="Milliseconds added to every platform answer: LOW-HIGH (50-200) or a fixed number.")
+@click.option(
+    "--journal-size",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Requests kept in the journal (GET /__mock/requests); 0 turns it off.",
+)
+@click.option(
+    "--admin-token",
+    envvar="REFUND_MOCK_ADMIN_TOKEN",
+    help="Token the admin API wants in X-Mock-Admin-Token; required when --host is not loopback.",
+)
+@click.option("--no-cors", is_flag=True, help="Do not answer CORS preflights nor echo Origin.")
 def serve(
     host: str,
     port: int,
@@ -57,24 +116,77 @@ def serve(
     state_path: Path | None,
     tokens_path: Path | None,
     validate_responses: bool,
+    scenario_files: tuple[Path, ...],
+    latency: str | None,
+    journal_size: int,
+    admin_token: str | None,
+    no_cors: bool,
 ) -> None:
     """Serve both platforms' refund APIs and the /__mock admin API."""
     from werkzeug.serving import run_simple
 
+    check_admin_token(host, admin_token)
     config = MockConfig(
         fixtures_dir=fixtures_dir,
         state_path=state_path,
         tokens=_read_tokens(tokens_path),
         validate_responses=validate_responses,
+        scenario_files=list(scenario_files),
+        latency_ms=parse_latency(latency),
+        journal_size=journal_size,
+        admin_token=admin_token,
+        cors=not no_cors,
     )
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except ScenarioError as error:
+        raise click.ClickException(f"scenario file refused: {error.message}") from error
     server = server_of(app)
     base = f"http://{host}:{port}"
     click.echo(f"refund-mock serving on {base}")
     for name, platform in server.platforms.items():
         count = len(server.store.order_ids(name))
         click.echo(f"  {platform.title:<32} {base}{platform.base_path_example}  ({count} orders)")
-    click.echo(f"  {'admin API':<32} {base}/__mock/health")
+    click.echo(f"  {'admin API':<32} {base}/__mock/health" + ("  (X-Mock-Admin-Token required)" if admin_token else ""))
+    scenarios = server.scenarios.all()
+    from_files = sum(1 for scenario in scenarios if scenario.source == "file")
+    click.echo(
+        f"  {len(scenarios) - from_files} built-in and {from_files} file scenarios (header X-Mock-Scenario: <name>)"
+        + (f"; latency {latency} ms" if latency else "")
+    )
     for problem in server.fixture_errors:
         click.echo(f"  skipped fixture {problem}", err=True)
+    for problem in server.scenarios.problems:
+        click.echo(f"  skipped built-in scenario: {problem}", err=True)
     run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+@main.group()
+def scenarios() -> None:
+    """Scripted answers: the built-in library and your scenario files."""
+
+
+@scenarios.command("list")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def list_scenarios(files: tuple[Path, ...]) -> None:
+    """One line per scenario: the built-ins, then those of FILES (checked against the specs)."""
+    try:
+        app = create_app(MockConfig(load_fixtures=False, scenario_files=list(files), journal_size=0))
+    except ScenarioError as error:
+        raise click.ClickException(f"scenario file refused: {error.message}") from error
+    server = server_of(app)
+    try:
+        loaded = server.scenarios.all()
+        width = max((len(scenario.name) for scenario in loaded), default=0)
+        for scenario in loaded:
+            origin = f"  [{scenario.file}]" if scenario.file else ""
+            active = "  (active)" if scenario.active else ""
+            click.echo(f"{scenario.name:<{width}}  {scenario.description}{origin}{active}")
+        for problem in server.scenarios.problems:
+            click.echo(f"skipped built-in scenario: {problem}", err=True)
+    finally:
+        server.store.close()
+
+
+if __name__ == "__main__":
+    main()

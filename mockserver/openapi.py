@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import yaml
 from jsonschema import Draft202012Validator
@@ -43,7 +44,8 @@ def load_document(path: Path) -> dict[str, Any]:
 
 
 def _pointer_token(text: str) -> str:
-    return text.replace("~", "~0").replace("/", "~1")
+    """One JSON-pointer token, percent-encoded for a URI fragment (`{order_id}` -> `%7Border_id%7D`)."""
+    return quote(text.replace("~", "~0").replace("/", "~1"), safe="~!$&'()*+,;=:@")
 
 
 def schema_validator(document: dict[str, Any], pointer: str) -> Draft202012Validator:

@@ -87,6 +87,14 @@ class ErrorFactory(Protocol):
 
     def not_implemented(self, path: str, operation_id: str) -> MockHTTPError: ...
 
+    def scripted(self, path: str, status: int, message: str, fields: dict[str, str] | None) -> MockHTTPError:
+        """Any status in the platform's shape, from a scenario's `error: {message, fields}`.
+
+        `path` may be a spec path template (`/orders/{order_id}.json`): scripted bodies are built
+        once, when a scenario is loaded, and checked against the spec then.
+        """
+        ...
+
 
 @dataclass(frozen=True)
 class FixtureOrder:

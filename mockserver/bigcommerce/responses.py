@@ -1,0 +1,231 @@
+"""BigCommerce handlers: one short function per operationId; they read state and render it.
+
+No money math here: quotes and refunds are computed by `models`. V2 bodies are served bare,
+V3 bodies wrapped in `{"data": ..., "meta": ...}`.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from mockserver.bigcommerce import models
+from mockserver.bigcommerce.exceptions import (
+    BigCommerceError,
+    NotFound,
+    OrderNotFound,
+    RefundNotFound,
+)
+from mockserver.platform import MockHTTPError, Reply, RequestContext
+from mockserver.store import StoredOrder, Transaction
+
+PLATFORM_NAME = "bigcommerce"
+DEFAULT_LIMIT = 50
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _visible(stored: StoredOrder | None, store_hash: str) -> bool:
+    """Orders are served under every store hash unless their document pins one."""
+    return stored is not None and (stored.store_hash is None or stored.store_hash == store_hash)
+
+
+def _order(context: RequestContext, *, v2: bool = False) -> StoredOrder:
+    order_id = context.path_params["order_id"]
+    stored = context.store.get_order(PLATFORM_NAME, order_id)
+    if not _visible(stored, context.path_params["store_hash"]):
+        raise NotFound().as_v2() if v2 else OrderNotFound(order_id)
+    assert stored is not None
+    return stored
+
+
+def _page(items: list[Any], context: RequestContext) -> tuple[list[Any], dict[str, Any]]:
+    """One page of `items` and BigCommerce's pagination block for it."""
+    page = context.query.get("page", 1)
+    limit = context.query.get("limit", DEFAULT_LIMIT)
+    start = (page - 1) * limit
+    chosen = items[start : start + limit]
+    total_pages = math.ceil(len(items) / limit)
+    links = {"current": f"?page={page}&limit={limit}"}
+    if page > 1:
+        links["previous"] = f"?page={page - 1}&limit={limit}"
+    if page < total_pages:
+        links["next"] = f"?page={page + 1}&limit={limit}"
+    pagination = {
+        "total": len(items),
+        "count": len(chosen),
+        "per_page": limit,
+        "current_page": page,
+        "total_pages": total_pages,
+        "links": links,
+    }
+    return chosen, pagination
+
+
+def _utc_text(value: str) -> str:
+    """An RFC 3339 date-time as the store indexes refunds: UTC, `+00:00`."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return models.iso_utc(moment)
+
+
+def _with_transaction(refunds: list[dict[str, Any]], transaction_id: str | None) -> list[dict[str, Any]]:
+    if transaction_id is None:
+        return refunds
+    return [
+        refund
+        for refund in refunds
+        if any(str(payment.get("transaction_id")) == transaction_id for payment in refund.get("payments", []))
+    ]
+
+
+# -- V2 order reads -----------------------------------------------------------------------
+
+
+def get_order(context: RequestContext) -> Reply:
+    stored = _order(context, v2=True)
+    order = copy.deepcopy(stored.document["order"])
+    prefix = f"{context.base_url}/stores/{context.path_params['store_hash']}/v2"
+    for resource in ("products", "shipping_addresses"):
+        path = f"/orders/{order['id']}/{resource}"
+        order[resource] = {"url": prefix + path, "resource": path}
+    return Reply(200, order)
+
+
+def get_order_products(context: RequestContext) -> Reply:
+    stored = _order(context, v2=True)
+    products, _ = _page(stored.document.get("products", []), context)
+    return Reply(200, products)
+
+
+def get_order_shipping_addresses(context: RequestContext) -> Reply:
+    stored = _order(context, v2=True)
+    addresses, _ = _page(stored.document.get("shipping_addresses", []), context)
+    return Reply(200, addresses)
+
+
+# -- V3 reads --------------------------------------------------------------------------------
+
+
+def get_order_transactions(context: RequestContext) -> Reply:
+    stored = _order(context)
+    transactions = stored.document.get("transactions", [])
+    if not transactions:
+        return Reply(204, None)
+    chosen, pagination = _page(transactions, context)
+    return Reply(200, {"data": chosen, "meta": {"pagination": pagination}})
+
+
+def get_order_refunds(context: RequestContext) -> Reply:
+    stored = _order(context)
+    refunds = sorted(stored.document.get("refunds", []), key=lambda refund: refund["id"])
+    refunds = _with_transaction(refunds, context.query.get("transaction_id"))
+    return Reply(200, {"data": refunds, "meta": {}})
+
+
+def get_orders_refunds(context: RequestContext) -> Reply:
+    query = context.query
+    created_min = query.get("created:min")
+    created_max = query.get("created:max")
+    refunds = context.store.list_refunds(
+        PLATFORM_NAME,
+        order_ids=query.get("order_id:in"),
+        refund_ids=query.get("id:in"),
+        created_min=_utc_text(created_min) if created_min else None,
+        created_max=_utc_text(created_max) if created_max else None,
+    )
+    visible = _visibility(context)
+    refunds = [refund for refund in refunds if visible(refund["order_id"])]
+    refunds = _with_transaction(refunds, query.get("transaction_id"))
+    chosen, pagination = _page(refunds, context)
+    return Reply(200, {"data": chosen, "meta": {"pagination": pagination}})
+
+
+def _visibility(context: RequestContext) -> Callable[[int], bool]:
+    """Whether an order id is served under this request's store hash (looked up once per order)."""
+    seen: dict[int, bool] = {}
+
+    def visible(order_id: int) -> bool:
+        if order_id not in seen:
+            stored = context.store.get_order(PLATFORM_NAME, order_id)
+            seen[order_id] = _visible(stored, context.path_params["store_hash"])
+        return seen[order_id]
+
+    return visible
+
+
+def get_order_refund(context: RequestContext) -> Reply:
+    refund_id = context.path_params["refund_id"]
+    found = context.store.list_refunds(PLATFORM_NAME, refund_ids=[refund_id])
+    stored = context.store.get_order(PLATFORM_NAME, found[0]["order_id"]) if found else None
+    if not found or stored is None or not _visible(stored, context.path_params["store_hash"]):
+        raise RefundNotFound(refund_id)
+    currency = models.OrderView(stored.document).currency
+    return Reply(200, {"data": models.single_refund_view(found[0], currency), "meta": {}})
+
+
+# -- V3 writes -------------------------------------------------------------------------------
+
+
+def create_order_refund_quotes(context: RequestContext) -> Reply:
+    stored = _order(context)
+    return Reply(201, {"data": models.quote(stored.document, context.body), "meta": {}})
+
+
+def create_order_refund(context: RequestContext) -> Reply:
+    """Refund through the store, so that refunds on one order run one after another."""
+    stored = _order(context)
+    now = datetime.now(UTC)
+
+    def change(document: dict[str, Any], transaction: Transaction) -> dict[str, Any]:
+        refund = models.create_refund(document, context.body, _UnusedRefundIds(context, transaction), now=now)
+        transaction.save_refund(refund["id"], refund["created"], refund)
+        return refund
+
+    try:
+        refund = context.store.update_order(PLATFORM_NAME, stored.order_id, change)
+    except MockHTTPError as error:
+        raise _in_data(error) from None
+    except KeyError as error:  # the order went away meanwhile (a reset)
+        raise OrderNotFound(stored.order_id) from error
+    return Reply(201, {"data": refund, "meta": {}})
+
+
+class _UnusedRefundIds:
+    """Ids from the store's sequences, skipping refund ids that fixture documents already use."""
+
+    def __init__(self, context: RequestContext, transaction: Transaction):
+        self.context = context
+        self.transaction = transaction
+
+    def next_id(self, name: str, start: int = 1) -> int:
+        new_id = self.transaction.next_id(name, start)
+        if name == models.REFUND_SEQUENCE:
+            while self.context.store.list_refunds(PLATFORM_NAME, refund_ids=[new_id]):
+                new_id = self.transaction.next_id(name, start)
+        return new_id
+
+
+def _in_data(error: MockHTTPError) -> MockHTTPError:
+    """createOrderRefund's 422s are wrapped in `data`, as BigCommerce documents them."""
+    if isinstance(error, BigCommerceError) and error.status == 422:
+        return error.in_data()
+    return error
+
+
+HANDLERS: dict[str, Callable[[RequestContext], Reply]] = {
+    "createOrderRefundQuotes": create_order_refund_quotes,
+    "createOrderRefund": create_order_refund,
+    "getOrderRefunds": get_order_refunds,
+    "getOrdersRefunds": get_orders_refunds,
+    "getOrderRefund": get_order_refund,
+    "getOrderTransactions": get_order_transactions,
+    "getOrder": get_order,
+    "getOrderProducts": get_order_products,
+    "getOrderShippingAddresses": get_order_shipping_addresses,
+}

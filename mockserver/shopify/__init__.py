@@ -1,0 +1,20 @@
+"""Shopify Admin REST API 2020-10: refunds, orders and transactions."""
+
+from __future__ import annotations
+
+from mockserver.platform import Platform
+from mockserver.shopify.exceptions import ShopifyErrors
+from mockserver.shopify.models import read_fixture, refunds_of
+from mockserver.shopify.responses import HANDLERS
+
+PLATFORM = Platform(
+    name="shopify",
+    title="Shopify Admin REST 2020-10",
+    spec_file="shopify-2020-10.yaml",
+    handlers=HANDLERS,
+    errors=ShopifyErrors(),
+    read_fixture=read_fixture,
+    fixture_schema="ShopifyFixtureDocument",
+    refunds_of=refunds_of,
+    base_path_example="/admin/api/2020-10",
+)

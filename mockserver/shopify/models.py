@@ -1,0 +1,821 @@
+"""The Shopify refund engine: reading fixture documents, quotes (calculate) and refunds (create).
+
+Plain Python, no HTTP. A fixture document is `{"order": <Order>, "transactions": [...]}` in
+Shopify's own shapes; the engine reads its figures, validates a refund request against the state
+the document is in, and (for create) changes the document in place. Every rule Shopify leaves
+unwritten is chosen here and described in the spec's `x-mock-note`s.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from mockserver.money import ZERO, cumulative_share, format_money, minor_unit, parse_money, quantum, unit_share
+from mockserver.platform import FixtureOrder
+from mockserver.shopify.exceptions import (
+    AmountAboveRefundable,
+    CurrencyMismatch,
+    CurrencyRequired,
+    LocationRequired,
+    MoreThanFulfillable,
+    MoreThanPurchased,
+    MoreThanRefundableQuantity,
+    NothingToRefund,
+    OrderMismatch,
+    ParentNotOnOrder,
+    ShippingAboveRefundable,
+    TooManyDecimals,
+    UnknownLineItem,
+    Unprocessable,
+)
+
+DEFAULT_LIST_LIMIT = 50
+RESTOCKING = ("return", "cancel")
+PAYMENT_KINDS = ("capture", "sale")
+FIRST_MOCK_ID = 9_000_000_000_000  # far above the ids of the docs shop and of the starter fixtures
+NextId = Callable[[str, int], int]
+
+
+# -- reading fixture documents --------------------------------------------------------------
+
+
+def read_fixture(document: dict[str, Any]) -> FixtureOrder:
+    """A fixture document (`{"order": ..., "transactions": [...]}`) as the store keeps it."""
+    return FixtureOrder(order_id=int(document["order"]["id"]), document=document)
+
+
+def refunds_of(document: dict[str, Any]) -> list[tuple[int, str, dict[str, Any]]]:
+    """Every refund inside a fixture document, for the store's cross-order index."""
+    return [(refund["id"], refund["created_at"], refund) for refund in document["order"].get("refunds", [])]
+
+
+def find_refund(document: dict[str, Any], refund_id: int) -> dict[str, Any] | None:
+    """The refund with this id on this order; a refund of another order is not found."""
+    return next((refund for refund in document["order"].get("refunds", []) if refund["id"] == refund_id), None)
+
+
+def parse_fields(text: str | None) -> list[str] | None:
+    """`"id, note"` -> `["id", "note"]`; no names at all means every field."""
+    if text is None:
+        return None
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    return names or None
+
+
+def select_fields(resource: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
+    """Shopify's `fields` parameter: keep only the named top-level fields, in the resource's order."""
+    if fields is None:
+        return resource
+    wanted = set(fields)
+    return {key: value for key, value in resource.items() if key in wanted}
+
+
+def _money(value: Any) -> Decimal:
+    """A money field of a document (string, or number inside refund lines); absent counts as zero."""
+    return ZERO if value is None else Decimal(str(value))
+
+
+def _sum(items: Iterable[dict[str, Any]], key: str) -> Decimal:
+    return sum((_money(item.get(key)) for item in items), ZERO)
+
+
+# -- the order as the engine sees it ----------------------------------------------------------
+
+
+@dataclass
+class LineFigures:
+    """One line item's money and unit counts, as they stand before the refund being computed."""
+
+    line: dict[str, Any]
+    quantity: int
+    price: Decimal
+    line_discount: Decimal  # allocations of `each`/`one` discounts: lower discounted_price
+    cart_discount: Decimal  # allocations of `across` discounts: total_cart_discount_amount
+    tax: Decimal
+    refunded: int  # units refunded by earlier refunds
+    refunded_subtotal: Decimal
+    refunded_tax: Decimal
+    returned: int  # units refunded earlier with restock_type return
+    fulfilled: int
+    fulfillable: int
+
+    @property
+    def net(self) -> Decimal:
+        """What the line's units cost after every discount, before tax."""
+        return self.price * self.quantity - self.line_discount - self.cart_discount
+
+
+@dataclass
+class Parent:
+    """A successful capture or sale: money that can be refunded."""
+
+    transaction: dict[str, Any]
+    room: Decimal  # its amount minus the successful refunds against it
+
+    @property
+    def id(self) -> int:
+        return self.transaction["id"]
+
+
+class OrderFigures:
+    """Read-only figures of one fixture document, computed once per request."""
+
+    def __init__(self, document: dict[str, Any]):
+        self.document = document
+        self.order: dict[str, Any] = document["order"]
+        self.transactions: list[dict[str, Any]] = document["transactions"]
+        self.currency: str = self.order["currency"]
+        self.currencies = {self.currency, self.order.get("presentment_currency") or self.currency}
+        self.taxes_included = bool(self.order.get("taxes_included", False))
+        refunds = self.order.get("refunds") or []
+        self.refund_lines = [line for refund in refunds for line in refund.get("refund_line_items", [])]
+        self.adjustments = [adjustment for refund in refunds for adjustment in refund.get("order_adjustments", [])]
+        self.lines = {line["id"]: self._line(line) for line in self.order.get("line_items", [])}
+
+    def _line(self, line: dict[str, Any]) -> LineFigures:
+        methods = [app.get("allocation_method") for app in self.order.get("discount_applications") or []]
+        line_discount = cart_discount = ZERO
+        for allocation in line.get("discount_allocations") or []:
+            index = allocation.get("discount_application_index")
+            across = index is not None and index < len(methods) and methods[index] == "across"
+            if across:
+                cart_discount += _money(allocation["amount"])
+            else:
+                line_discount += _money(allocation["amount"])
+        earlier = [refunded for refunded in self.refund_lines if refunded["line_item_id"] == line["id"]]
+        return LineFigures(
+            line=line,
+            quantity=int(line["quantity"]),
+            price=_money(line["price"]),
+            line_discount=line_discount,
+            cart_discount=cart_discount,
+            tax=_sum(line.get("tax_lines") or [], "price"),
+            refunded=sum(int(refunded["quantity"]) for refunded in earlier),
+            refunded_subtotal=_sum(earlier, "subtotal"),
+            refunded_tax=_sum(earlier, "total_tax"),
+            returned=sum(int(refunded["quantity"]) for refunded in earlier if refunded.get("restock_type") == "return"),
+            fulfilled=self._fulfilled_units(line),
+            fulfillable=int(line.get("fulfillable_quantity", line["quantity"]) or 0),
+        )
+
+    def _fulfilled_units(self, line: dict[str, Any]) -> int:
+        shipped = sum(
+            int(item.get("quantity", 0))
+            for fulfillment in self.order.get("fulfillments") or []
+            if fulfillment.get("status") == "success"
+            for item in fulfillment.get("line_items") or []
+            if item.get("id") == line["id"]
+        )
+        if line.get("fulfillment_status") == "fulfilled":
+            shipped = max(shipped, int(line["quantity"]))
+        return min(shipped, int(line["quantity"]))
+
+    # -- shipping ------------------------------------------------------------------------
+
+    @property
+    def shipping_paid(self) -> Decimal:
+        lines = self.order.get("shipping_lines") or []
+        return sum(
+            (_money(line["price"]) - _sum(line.get("discount_allocations") or [], "amount") for line in lines), ZERO
+        )
+
+    @property
+    def shipping_tax(self) -> Decimal:
+        lines = self.order.get("shipping_lines") or []
+        return sum((_sum(line.get("tax_lines") or [], "price") for line in lines), ZERO)
+
+    def _shipping_adjustments(self) -> list[dict[str, Any]]:
+        return [adjustment for adjustment in self.adjustments if adjustment.get("kind") == "shipping_refund"]
+
+    @property
+    def shipping_refunded(self) -> Decimal:
+        return -_sum(self._shipping_adjustments(), "amount")
+
+    @property
+    def shipping_tax_refunded(self) -> Decimal:
+        return -_sum(self._shipping_adjustments(), "tax_amount")
+
+    # -- payments ------------------------------------------------------------------------
+
+    def parents(self) -> list[Parent]:
+        """Successful captures and sales, oldest first, with what each has left to refund."""
+        refunded: dict[int, Decimal] = {}
+        for transaction in self.transactions:
+            if transaction["kind"] == "refund" and transaction["status"] == "success" and transaction.get("parent_id"):
+                parent_id = transaction["parent_id"]
+                refunded[parent_id] = refunded.get(parent_id, ZERO) + _money(transaction["amount"])
+        payments = [t for t in self.transactions if t["kind"] in PAYMENT_KINDS and t["status"] == "success"]
+        payments.sort(key=_processing_order)
+        return [Parent(t, _money(t["amount"]) - refunded.get(t["id"], ZERO)) for t in payments]
+
+    def location_for(self, line: LineFigures, restock_type: str) -> int | None:
+        """A suitable location when the request names none (Shopify: "returns a suitable location ID")."""
+        fulfillments = self.order.get("fulfillments") or []
+        if restock_type == "return":
+            for fulfillment in fulfillments:
+                shipped = any(item.get("id") == line.line["id"] for item in fulfillment.get("line_items") or [])
+                if fulfillment.get("status") == "success" and shipped and fulfillment.get("location_id"):
+                    return fulfillment["location_id"]
+        candidates = [self.order.get("location_id")]
+        candidates += [f.get("location_id") for f in fulfillments if f.get("status") == "success"]
+        candidates += [f.get("location_id") for f in fulfillments]
+        candidates += [refunded.get("location_id") for refunded in self.refund_lines]
+        return next((candidate for candidate in candidates if candidate), None)
+
+
+def _processing_order(transaction: dict[str, Any]) -> tuple[datetime, int]:
+    text = transaction.get("processed_at") or transaction.get("created_at")
+    try:
+        moment = datetime.fromisoformat(text) if text else None
+    except ValueError:
+        moment = None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment or datetime.min.replace(tzinfo=UTC), transaction["id"])
+
+
+# -- the request ----------------------------------------------------------------------------
+
+
+def _amount(value: Any, field_name: str, currency: str) -> Decimal:
+    """A request amount, refused when it has more decimals than the currency has."""
+    amount = parse_money(value)
+    if amount != amount.quantize(quantum(currency)):
+        raise TooManyDecimals(field_name, currency, minor_unit(currency))
+    return amount + 0  # normalise -0
+
+
+@dataclass
+class LineRequest:
+    line_item_id: int
+    quantity: int
+    restock_type: str
+    location_id: int | None
+
+
+def _line_requests(refund: dict[str, Any]) -> list[LineRequest]:
+    return [
+        LineRequest(
+            line_item_id=item["line_item_id"],
+            quantity=item["quantity"],
+            restock_type=item.get("restock_type", "no_restock"),
+            location_id=item.get("location_id"),
+        )
+        for item in refund.get("refund_line_items") or []
+    ]
+
+
+# -- the quote --------------------------------------------------------------------------------
+
+
+@dataclass
+class QuotedLine:
+    """The figures of some units of one line, with their restock instruction."""
+
+    figures: LineFigures
+    quantity: int
+    restock_type: str
+    location_id: int | None
+    discounted_total: Decimal  # price × quantity − line-level discount share
+    cart_discount: Decimal
+    subtotal: Decimal
+    tax: Decimal
+
+    @property
+    def line_item_id(self) -> int:
+        return self.figures.line["id"]
+
+    @property
+    def line_discount(self) -> Decimal:
+        return self.figures.price * self.quantity - self.discounted_total
+
+
+@dataclass
+class ShippingQuote:
+    amount: Decimal
+    tax: Decimal
+    maximum_refundable: Decimal
+
+
+@dataclass
+class SuggestedRefund:
+    parent: Parent
+    amount: Decimal
+
+
+@dataclass
+class Quote:
+    """Everything calculate answers and create records, in Decimals."""
+
+    figures: OrderFigures
+    currency: str  # the currency echoed back
+    lines: list[QuotedLine]
+    shipping: ShippingQuote
+    suggestions: list[SuggestedRefund] = field(default_factory=list)
+
+    @property
+    def shop_currency(self) -> str:
+        return self.figures.currency
+
+    @property
+    def lines_value(self) -> Decimal:
+        """What the refunded lines are worth to the customer (tax added unless prices include it)."""
+        value = sum((line.subtotal for line in self.lines), ZERO)
+        if not self.figures.taxes_included:
+            value += sum((line.tax for line in self.lines), ZERO)
+        return value
+
+    @property
+    def shipping_value(self) -> Decimal:
+        extra = ZERO if self.figures.taxes_included else self.shipping.tax
+        return self.shipping.amount + extra
+
+    @property
+    def total(self) -> Decimal:
+        return self.lines_value + self.shipping_value
+
+
+class _LineCursor:
+    """Units of one line handed out one request after another, so shares never overlap."""
+
+    def __init__(self, figures: LineFigures, currency: str):
+        self.figures = figures
+        self.currency = currency
+        self.taken = figures.refunded
+        self.subtotal_taken = figures.refunded_subtotal
+        self.tax_taken = figures.refunded_tax
+        self.fulfillable = figures.fulfillable
+        self.returnable = max(0, figures.fulfilled - figures.returned)
+
+    def take(self, quantity: int, restock_type: str, location_id: int | None) -> QuotedLine:
+        line, currency = self.figures, self.currency
+        before, after = self.taken, self.taken + quantity
+        cart = unit_share(line.cart_discount, line.quantity, before, quantity, currency)
+        line_discount = unit_share(line.line_discount, line.quantity, before, quantity, currency)
+        if after == line.quantity:  # the last units take what is left, so the line adds up exactly
+            subtotal = max(ZERO, line.net - self.subtotal_taken)
+            tax = max(ZERO, line.tax - self.tax_taken)
+            discounted_total = subtotal + cart
+        else:
+            discounted_total = line.price * quantity - line_discount
+            subtotal = discounted_total - cart
+            tax = unit_share(line.tax, line.quantity, before, quantity, currency)
+        self.taken = after
+        self.subtotal_taken += subtotal
+        self.tax_taken += tax
+        if restock_type == "cancel":
+            self.fulfillable -= quantity
+        elif restock_type == "return":
+            self.returnable -= quantity
+        return QuotedLine(line, quantity, restock_type, location_id, discounted_total, cart, subtotal, tax)
+
+
+def build_quote(document: dict[str, Any], refund: dict[str, Any], *, for_create: bool) -> Quote:
+    """Validate a refund request against the order's current state and compute its figures.
+
+    Calculate modifies restock instructions that cannot be met; create refuses a `cancel` above
+    the fulfillable units (Shopify's documented 422) and modifies an unmeetable `return`.
+    Line errors are collected so that one answer names every problem, as Shopify's does.
+    """
+    figures = OrderFigures(document)
+    errors: list[Unprocessable] = []
+    cursors: dict[int, _LineCursor] = {}
+    lines: list[QuotedLine] = []
+    for request in _line_requests(refund):
+        line = figures.lines.get(request.line_item_id)
+        if line is None:
+            errors.append(UnknownLineItem(request.line_item_id))
+            continue
+        if request.quantity > line.quantity:
+            errors.append(MoreThanPurchased())
+            continue
+        cursor = cursors.setdefault(request.line_item_id, _LineCursor(line, figures.currency))
+        line_errors: list[Unprocessable] = []
+        if request.quantity > line.quantity - cursor.taken:
+            line_errors.append(MoreThanRefundableQuantity())
+        if for_create and request.restock_type == "cancel" and request.quantity > cursor.fulfillable:
+            line_errors.append(MoreThanFulfillable())
+        if for_create and request.restock_type in RESTOCKING and request.location_id is None:
+            line_errors.append(LocationRequired())
+        if line_errors:
+            errors.extend(line_errors)
+            continue
+        lines.extend(_restocked_parts(figures, cursor, request))
+    shipping = _shipping_quote(figures, refund, errors)
+    currency = refund.get("currency")
+    if currency is not None and currency not in figures.currencies:
+        errors.append(CurrencyMismatch("currency", currency, figures.currency))
+    if errors:
+        raise Unprocessable.merge(errors)
+    echoed = currency or figures.order.get("presentment_currency") or figures.currency
+    quote = Quote(figures, echoed, lines, shipping)
+    quote.suggestions = _suggest(figures.parents(), quote.total)
+    return quote
+
+
+def _restocked_parts(figures: OrderFigures, cursor: _LineCursor, request: LineRequest) -> list[QuotedLine]:
+    """The request's units, the restockable ones first; the rest become `no_restock` (modified instructions)."""
+    if request.restock_type == "cancel":
+        meetable = min(request.quantity, max(0, cursor.fulfillable))
+    elif request.restock_type == "return":
+        meetable = min(request.quantity, max(0, cursor.returnable))
+    else:
+        meetable = request.quantity
+    parts = []
+    if meetable:
+        location = None
+        if request.restock_type in RESTOCKING:
+            location = request.location_id or figures.location_for(cursor.figures, request.restock_type)
+        parts.append(cursor.take(meetable, request.restock_type, location))
+    if request.quantity - meetable:
+        parts.append(cursor.take(request.quantity - meetable, "no_restock", None))
+    return parts
+
+
+def _shipping_quote(figures: OrderFigures, refund: dict[str, Any], errors: list[Unprocessable]) -> ShippingQuote:
+    currency = figures.currency
+    maximum = max(ZERO, figures.shipping_paid - figures.shipping_refunded)
+    requested = refund.get("shipping") or {}
+    amount = ZERO
+    if "amount" in requested:
+        try:
+            amount = _amount(requested["amount"], "shipping.amount", currency)
+        except Unprocessable as error:
+            errors.append(error)
+            amount = ZERO
+        if amount > maximum:
+            errors.append(ShippingAboveRefundable(format_money(maximum, currency)))
+            amount = ZERO
+        if amount and refund.get("currency") is None:
+            errors.append(CurrencyRequired())
+    elif requested.get("full_refund"):
+        amount = maximum
+    return ShippingQuote(amount, _shipping_tax_share(figures, amount, maximum), maximum)
+
+
+def _shipping_tax_share(figures: OrderFigures, amount: Decimal, maximum: Decimal) -> Decimal:
+    """The shipping tax that goes with `amount`: a cumulative share by minor units, the rest at the end."""
+    left = max(ZERO, figures.shipping_tax - figures.shipping_tax_refunded)
+    if amount <= 0 or figures.shipping_paid <= 0:
+        return ZERO
+    if amount >= maximum:
+        return left
+    step = quantum(figures.currency)
+    whole = int(figures.shipping_paid / step)
+    before = int(figures.shipping_refunded / step)
+    share = cumulative_share(figures.shipping_tax, before + int(amount / step), whole, figures.currency)
+    return min(left, max(ZERO, share - figures.shipping_tax_refunded))
+
+
+def _suggest(parents: list[Parent], total: Decimal) -> list[SuggestedRefund]:
+    """Fill `total` across the parents with money left, oldest first, each up to its room."""
+    suggestions = []
+    left = total
+    for parent in parents:
+        if parent.room <= 0:
+            continue
+        amount = min(left, parent.room)
+        suggestions.append(SuggestedRefund(parent, amount))
+        left -= amount
+    return suggestions
+
+
+# -- rendering ------------------------------------------------------------------------------
+
+
+def _text(amount: Decimal, currency: str) -> str:
+    return format_money(amount + 0, currency)  # `+ 0` turns -0.00 into 0.00
+
+
+def money_set(amount: Decimal, currency: str) -> dict[str, dict[str, str]]:
+    text = _text(amount, currency)
+    return {
+        "shop_money": {"amount": text, "currency_code": currency},
+        "presentment_money": {"amount": text, "currency_code": currency},
+    }
+
+
+def render_calculation(quote: Quote) -> dict[str, Any]:
+    """The calculate answer, in Shopify's shapes (money as strings)."""
+    currency = quote.shop_currency
+    order_id = quote.figures.order["id"]
+    return {
+        "refund": {
+            "shipping": {
+                "amount": _text(quote.shipping.amount, currency),
+                "tax": _text(quote.shipping.tax, currency),
+                "maximum_refundable": _text(quote.shipping.maximum_refundable, currency),
+            },
+            "duties": [],
+            "total_duties_set": money_set(ZERO, currency),
+            "refund_line_items": [
+                {
+                    "quantity": line.quantity,
+                    "line_item_id": line.line_item_id,
+                    "location_id": line.location_id,
+                    "restock_type": line.restock_type,
+                    "price": _text(line.figures.price, currency),
+                    "subtotal": _text(line.subtotal, currency),
+                    "total_tax": _text(line.tax, currency),
+                    "discounted_price": _text(_discounted_unit_price(line.figures, currency), currency),
+                    "discounted_total_price": _text(line.discounted_total, currency),
+                    "total_cart_discount_amount": _text(line.cart_discount, currency),
+                }
+                for line in quote.lines
+            ],
+            "transactions": [
+                {
+                    "order_id": order_id,
+                    "kind": "suggested_refund",
+                    "gateway": suggestion.parent.transaction.get("gateway", ""),
+                    "parent_id": suggestion.parent.id,
+                    "amount": _text(suggestion.amount, currency),
+                    "currency": suggestion.parent.transaction.get("currency") or currency,
+                    "maximum_refundable": _text(suggestion.parent.room, currency),
+                }
+                for suggestion in quote.suggestions
+            ],
+            "currency": quote.currency,
+        }
+    }
+
+
+def _discounted_unit_price(line: LineFigures, currency: str) -> Decimal:
+    if line.quantity <= 0:
+        return line.price
+    return line.price - cumulative_share(line.line_discount, 1, line.quantity, currency)
+
+
+def calculate(document: dict[str, Any], refund: dict[str, Any]) -> dict[str, Any]:
+    """calculateRefund: the quote for `refund` on the order as it stands; nothing is changed."""
+    return render_calculation(build_quote(document, refund, for_create=False))
+
+
+# -- creating a refund ----------------------------------------------------------------------
+
+
+@dataclass
+class RequestedTransaction:
+    parent: Parent
+    amount: Decimal
+
+
+def _requested_transactions(figures: OrderFigures, refund: dict[str, Any]) -> list[RequestedTransaction]:
+    """The request's transactions checked against their parents; amounts of zero are dropped."""
+    parents = {parent.id: parent for parent in figures.parents()}
+    order_id = figures.order["id"]
+    errors: list[Unprocessable] = []
+    accepted: list[RequestedTransaction] = []
+    per_parent: dict[int, Decimal] = {}
+    for item in refund.get("transactions") or []:
+        parent = parents.get(item["parent_id"])
+        if parent is None:
+            errors.append(ParentNotOnOrder())
+            continue
+        currency = parent.transaction.get("currency") or figures.currency
+        if item.get("order_id") not in (None, order_id):
+            errors.append(OrderMismatch())
+        if item.get("currency") not in (None, currency):
+            errors.append(CurrencyMismatch("transactions.currency", item["currency"], currency))
+        try:
+            amount = _amount(item["amount"], "transactions.amount", currency)
+        except Unprocessable as error:
+            errors.append(error)
+            continue
+        per_parent[parent.id] = per_parent.get(parent.id, ZERO) + amount
+        if per_parent[parent.id] > parent.room:
+            errors.append(AmountAboveRefundable(parent.id, format_money(max(ZERO, parent.room), currency)))
+        if amount > 0:
+            accepted.append(RequestedTransaction(parent, amount))
+    if errors:
+        raise Unprocessable.merge(errors)
+    return accepted
+
+
+def _timestamp(order: dict[str, Any], now: datetime | None) -> str:
+    """Now, in the shop's offset (taken from the order's created_at), as Shopify writes it."""
+    moment = now or datetime.now(UTC)
+    offset = timedelta(0)
+    try:
+        created = datetime.fromisoformat(order.get("created_at") or "")
+        offset = created.utcoffset() or timedelta(0)
+    except ValueError:
+        pass
+    return moment.astimezone(timezone(offset)).isoformat(timespec="seconds")
+
+
+def _first_id(document: dict[str, Any]) -> int:
+    """Ids above every id the document holds, so new ids never meet fixture ids."""
+    highest = 0
+
+    def visit(node: Any) -> None:
+        nonlocal highest
+        if isinstance(node, dict):
+            value = node.get("id")
+            if isinstance(value, int) and not isinstance(value, bool):
+                highest = max(highest, value)
+            for child in node.values():
+                visit(child)
+        elif isinstance(node, list):
+            for child in node:
+                visit(child)
+
+    visit(document)
+    return max(FIRST_MOCK_ID, highest + 1)
+
+
+@dataclass
+class CreatedRefund:
+    refund: dict[str, Any]
+    order_id: int
+
+    @property
+    def refund_id(self) -> int:
+        return self.refund["id"]
+
+
+def create_refund(
+    document: dict[str, Any], refund_request: dict[str, Any], next_id: NextId, now: datetime | None = None
+) -> CreatedRefund:
+    """createRefund: validate, record the refund and change the order, all on `document` in place.
+
+    A pure function of the document (plus new ids and the clock), so the store can run it again
+    on fresh state when another writer saved the order first.
+    """
+    quote = build_quote(document, refund_request, for_create=True)
+    figures = quote.figures
+    transactions = _requested_transactions(figures, refund_request)
+    money_out = sum((item.amount for item in transactions), ZERO)
+    if not quote.lines and quote.shipping.amount <= 0 and money_out <= 0:
+        raise NothingToRefund()
+
+    order = figures.order
+    currency = figures.currency
+    start = _first_id(document)
+    refund_id = next_id("shopify.refund", start)
+    created_at = _timestamp(order, now)
+    snapshots = {line.line_item_id: copy.deepcopy(line.figures.line) for line in quote.lines}
+
+    refund: dict[str, Any] = {
+        "id": refund_id,
+        "order_id": order["id"],
+        "created_at": created_at,
+        "note": refund_request.get("note"),
+        "user_id": None,
+        "processed_at": created_at,
+        "restock": refund_request.get("restock", any(line.restock_type in RESTOCKING for line in quote.lines)),
+        "duties": [],
+        "total_duties_set": money_set(ZERO, currency),
+        "admin_graphql_api_id": f"gid://shopify/Refund/{refund_id}",
+        "refund_line_items": [
+            {
+                "id": next_id("shopify.refund_line_item", start),
+                "quantity": line.quantity,
+                "line_item_id": line.line_item_id,
+                "location_id": line.location_id,
+                "restock_type": line.restock_type,
+                "subtotal": float(line.subtotal),
+                "total_tax": float(line.tax),
+                "subtotal_set": money_set(line.subtotal, currency),
+                "total_tax_set": money_set(line.tax, currency),
+                "line_item": snapshots[line.line_item_id],
+            }
+            for line in quote.lines
+        ],
+        "transactions": [_refund_transaction(order, item, created_at, next_id, start) for item in transactions],
+        "order_adjustments": _adjustments(quote, refund_request, money_out, refund_id, next_id, start),
+    }
+    _apply(document, quote, refund)
+    return CreatedRefund(refund, order["id"])
+
+
+def _refund_transaction(
+    order: dict[str, Any], item: RequestedTransaction, created_at: str, next_id: NextId, start: int
+) -> dict[str, Any]:
+    parent = item.parent.transaction
+    currency = parent.get("currency") or order["currency"]
+    gateway = parent.get("gateway", "")
+    amount = _text(item.amount, currency)
+    transaction_id = next_id("shopify.transaction", start)
+    message = (
+        "Bogus Gateway: Forced success"
+        if gateway == "bogus"
+        else f"Refunded {amount} from {gateway or 'manual'} gateway"
+    )
+    return {
+        "id": transaction_id,
+        "order_id": order["id"],
+        "kind": "refund",
+        "gateway": gateway,
+        "status": "success",
+        "message": message,
+        "created_at": created_at,
+        "test": bool(parent.get("test", False)),
+        "authorization": None,
+        "location_id": None,
+        "user_id": None,
+        "parent_id": parent["id"],
+        "processed_at": created_at,
+        "device_id": None,
+        "error_code": None,
+        "source_name": "refund-mock",
+        "receipt": {},
+        "amount": amount,
+        "currency": currency,
+        "admin_graphql_api_id": f"gid://shopify/OrderTransaction/{transaction_id}",
+    }
+
+
+def _adjustments(
+    quote: Quote, request: dict[str, Any], money_out: Decimal, refund_id: int, next_id: NextId, start: int
+) -> list[dict[str, Any]]:
+    """A `shipping_refund` for refunded shipping; a `refund_discrepancy` when money and items differ."""
+    currency = quote.shop_currency
+    order_id = quote.figures.order["id"]
+    adjustments = []
+
+    def adjustment(kind: str, amount: Decimal, tax: Decimal, reason: str) -> dict[str, Any]:
+        return {
+            "id": next_id("shopify.order_adjustment", start),
+            "order_id": order_id,
+            "refund_id": refund_id,
+            "amount": _text(amount, currency),
+            "tax_amount": _text(tax, currency),
+            "kind": kind,
+            "reason": reason,
+            "amount_set": money_set(amount, currency),
+            "tax_amount_set": money_set(tax, currency),
+        }
+
+    if quote.shipping.amount > 0 or quote.shipping.tax > 0:
+        adjustments.append(
+            adjustment("shipping_refund", -quote.shipping.amount, -quote.shipping.tax, "Shipping refund")
+        )
+    discrepancy = quote.total - money_out
+    if discrepancy:
+        reason = request.get("discrepancy_reason") or "Refund discrepancy"
+        adjustments.append(adjustment("refund_discrepancy", discrepancy, ZERO, reason))
+    return adjustments
+
+
+def _apply(document: dict[str, Any], quote: Quote, refund: dict[str, Any]) -> None:
+    """The order after the refund: refunds, transactions, status, fulfillable units, current totals."""
+    order = document["order"]
+    order.setdefault("refunds", []).append(refund)
+    document["transactions"].extend(refund["transactions"])
+
+    refunded_units: dict[int, int] = {}
+    for line in quote.lines:
+        refunded_units[line.line_item_id] = refunded_units.get(line.line_item_id, line.figures.refunded) + line.quantity
+        if line.restock_type == "cancel":
+            line.figures.line["fulfillable_quantity"] = (
+                int(line.figures.line.get("fulfillable_quantity", 0)) - line.quantity
+            )
+    for line_id, refunded in refunded_units.items():
+        line_item = quote.figures.lines[line_id].line
+        unrefunded = int(line_item["quantity"]) - refunded
+        line_item["fulfillable_quantity"] = max(0, min(int(line_item.get("fulfillable_quantity", 0)), unrefunded))
+
+    received = sum(
+        (
+            _money(t["amount"])
+            for t in document["transactions"]
+            if t["kind"] in PAYMENT_KINDS and t["status"] == "success"
+        ),
+        ZERO,
+    )
+    refunded_money = sum(
+        (_money(t["amount"]) for t in document["transactions"] if t["kind"] == "refund" and t["status"] == "success"),
+        ZERO,
+    )
+    if refunded_money > 0:
+        order["financial_status"] = "refunded" if refunded_money >= received else "partially_refunded"
+
+    currency = quote.shop_currency
+    subtotal = sum((line.subtotal for line in quote.lines), ZERO)
+    tax = sum((line.tax for line in quote.lines), ZERO) + quote.shipping.tax
+    discounts = sum((line.cart_discount + line.line_discount for line in quote.lines), ZERO)
+    _lower(order, "current_subtotal_price", subtotal, currency)
+    _lower(order, "current_total_tax", tax, currency)
+    _lower(order, "current_total_discounts", discounts, currency)
+    _lower(order, "current_total_price", quote.total, currency)
+    order["updated_at"] = refund["created_at"]
+
+
+def _lower(order: dict[str, Any], key: str, by: Decimal, currency: str) -> None:
+    """Lower a money field and its `_set` (shop money, and presentment money in the same currency)."""
+    if key not in order or order[key] is None:
+        return
+    value = max(ZERO, _money(order[key]) - by)
+    order[key] = _text(value, currency)
+    money = order.get(f"{key}_set")
+    if isinstance(money, dict):
+        for side in ("shop_money", "presentment_money"):
+            part = money.get(side)
+            if isinstance(part, dict) and part.get("currency_code", currency) == currency:
+                part["amount"] = _text(value, currency)

@@ -1,0 +1,378 @@
+"""Property tests over generated orders and random refund sequences, through the strict app.
+
+Every request goes through the HTTP pipeline of an app that checks each response against the
+spec (a violation raises), so these also prove that every quote, refund and error validates.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mockserver.app import MockConfig, create_app, server_of
+from mockserver.bigcommerce import PLATFORM
+from mockserver.money import quantum
+from tests.bigcommerce.bigcommerce_orders import (
+    LineSpec,
+    OrderSpec,
+    all_refundable_pieces,
+    as_items,
+    build_order,
+    expected_totals,
+    order_specs,
+)
+from tests.conftest import FIXTURES_DIR
+
+TOKEN = {"X-Auth-Token": "any-token"}
+STORE = "propstore"
+PROPERTY_SETTINGS = settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+
+
+@dataclass
+class Mock:
+    """A strict app (no fixtures) and a client, shared by a module's generated orders."""
+
+    app: Flask
+    client: FlaskClient
+
+    def load(self, document: dict[str, Any]) -> int:
+        return server_of(self.app).load_order(PLATFORM, document, baseline=True)
+
+    def quote(self, order_id: int, body: dict[str, Any]) -> Any:
+        path = f"/stores/{STORE}/v3/orders/{order_id}/payment_actions/refund_quotes"
+        return self.client.post(path, json=body, headers=TOKEN)
+
+    def refund(self, order_id: int, body: dict[str, Any]) -> Any:
+        path = f"/stores/{STORE}/v3/orders/{order_id}/payment_actions/refunds"
+        return self.client.post(path, json=body, headers=TOKEN)
+
+    def get(self, path: str) -> Any:
+        return self.client.get(f"/stores/{STORE}{path}", headers=TOKEN).get_json()
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[Mock]:
+    app = create_app(MockConfig(fixtures_dir=FIXTURES_DIR, strict_responses=True, load_fixtures=False))
+    app.testing = True
+    yield Mock(app, app.test_client())
+    server_of(app).store.close()
+
+
+def money(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+def payments_for(method: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"provider_id": option["provider_id"], "amount": option["amount"]} for option in method]
+
+
+def refund_like_the_quote(mock: Mock, order_id: int, items: list[dict[str, Any]], choice: int) -> dict[str, Any]:
+    """Quote, pay with one of the quote's methods, and check the refund repeats the quote."""
+    quoted = mock.quote(order_id, {"items": items})
+    assert quoted.status_code == 201, quoted.get_json()
+    quote = quoted.get_json()["data"]
+    method = quote["refund_methods"][choice % len(quote["refund_methods"])]
+    assert sum(money(option["amount"]) for option in method) == money(quote["total_refund_amount"])
+    created = mock.refund(order_id, {"items": items, "payments": payments_for(method)})
+    assert created.status_code == 201, created.get_json()
+    refund = created.get_json()["data"]
+    assert money(refund["total_amount"]) == money(quote["total_refund_amount"])
+    assert money(refund["total_tax"]) == money(quote["total_refund_tax_amount"])
+    return refund
+
+
+def in_minor_units(amount: Decimal, currency: str) -> bool:
+    return amount == amount.quantize(quantum(currency))
+
+
+def check_no_cent_lost(mock: Mock, order_id: int, document: dict[str, Any]) -> Decimal:
+    """The order's refunded total, its refunds and its refund transactions all agree."""
+    order = mock.get(f"/v2/orders/{order_id}")
+    refunds = mock.get(f"/v3/orders/{order_id}/payment_actions/refunds")["data"]
+    refunded = sum((money(refund["total_amount"]) for refund in refunds), Decimal(0))
+    assert money(order["refunded_amount"]) == refunded
+    assert refunded <= money(order["total_inc_tax"])
+    transactions = mock.get(f"/v3/orders/{order_id}/transactions")["data"]
+    refund_transactions = [t for t in transactions if t["event"] == "refund"]
+    assert sum((money(t["amount"]) for t in refund_transactions), Decimal(0)) == refunded
+    paid: dict[str, Decimal] = {}
+    for transaction in transactions:
+        if transaction["event"] == "purchase":
+            paid[transaction["gateway"]] = paid.get(transaction["gateway"], Decimal(0)) + money(transaction["amount"])
+    for gateway, amount in paid.items():
+        if gateway == "storecredit":
+            continue  # store credit can also be issued as new credit, beyond what was redeemed
+        back = sum((money(t["amount"]) for t in refund_transactions if t["gateway"] == gateway), Decimal(0))
+        assert back <= amount, f"{gateway} refunded {back} of {amount}"
+    currency = document["order"]["default_currency_code"]
+    assert all(in_minor_units(money(refund["total_amount"]), currency) for refund in refunds)
+    for product in mock.get(f"/v2/orders/{order_id}/products"):
+        assert 0 <= product["quantity_refunded"] <= product["quantity"]
+    return refunded
+
+
+@st.composite
+def partitions(draw: st.DrawFn, pieces: list[Any]) -> list[list[Any]]:
+    """`pieces` shuffled and cut into consecutive groups (each a refund)."""
+    shuffled = draw(st.permutations(pieces))
+    cuts = draw(st.lists(st.booleans(), min_size=len(shuffled), max_size=len(shuffled)))
+    groups: list[list[Any]] = [[]]
+    for piece, cut in zip(shuffled, cuts, strict=True):
+        if cut and groups[-1]:
+            groups.append([])
+        groups[-1].append(piece)
+    return [group for group in groups if group]
+
+
+def refund_everything(mock: Mock, spec: OrderSpec, data: st.DataObject) -> None:
+    document = build_order(spec)
+    order_id = mock.load(document)
+    expected = expected_totals(document)
+    groups = data.draw(partitions(all_refundable_pieces(document)), label="refunds")
+    total = tax = shipping = handling = Decimal(0)
+    per_product: dict[int, Decimal] = {}
+    for group in groups:
+        choice = data.draw(st.integers(0, 3), label="refund method")
+        refund = refund_like_the_quote(mock, order_id, as_items(group), choice)
+        total += money(refund["total_amount"])
+        tax += money(refund["total_tax"])
+        for item in refund["items"]:
+            amount = money(item["requested_amount"])
+            if item["item_type"] == "PRODUCT":
+                per_product[item["item_id"]] = per_product.get(item["item_id"], Decimal(0)) + amount
+            shipping += amount if item["item_type"] == "SHIPPING" else 0
+            handling += amount if item["item_type"] == "HANDLING" else 0
+    assert total == expected.total
+    assert tax == expected.tax
+    assert per_product == expected.product_basis
+    assert (shipping, handling) == (expected.shipping_basis, expected.handling_basis)
+    assert check_no_cent_lost(mock, order_id, document) == expected.total
+    order = mock.get(f"/v2/orders/{order_id}")
+    assert (order["status_id"], order["payment_status"]) == (4, "refunded")
+    assert all(p["is_refunded"] for p in mock.get(f"/v2/orders/{order_id}/products"))
+    one_more = mock.quote(order_id, {"items": [{"item_type": "ORDER", "item_id": order_id, "amount": "0.001"}]})
+    assert one_more.status_code == 422
+
+
+@PROPERTY_SETTINGS
+@given(spec=order_specs(), data=st.data())
+def test_refunding_everything_in_any_partition_returns_exactly_the_order(
+    mock: Mock, spec: OrderSpec, data: st.DataObject
+) -> None:
+    refund_everything(mock, spec, data)
+
+
+@settings(PROPERTY_SETTINGS, max_examples=15)
+@given(spec=order_specs(currencies=["JPY", "KWD"]), data=st.data())
+def test_zero_and_three_decimal_currencies_add_up_exactly(mock: Mock, spec: OrderSpec, data: st.DataObject) -> None:
+    refund_everything(mock, spec, data)
+
+
+@st.composite
+def requests(draw: st.DrawFn, document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Random refund requests, some asking for more than is left."""
+    order_id = document["order"]["id"]
+    step = quantum(document["order"]["default_currency_code"])
+    choices: list[dict[str, Any]] = []
+    for product in document["products"]:
+        quantity = draw(st.integers(1, product["quantity"] + 1))
+        choices.append({"item_type": "PRODUCT", "item_id": product["id"], "quantity": quantity})
+    address = document["shipping_addresses"][0]
+    shipping = money(address["cost_inc_tax"])
+    amount = (shipping * draw(st.sampled_from([Decimal("0.25"), Decimal("0.5"), Decimal("1.1")]))).quantize(step)
+    choices.append({"item_type": "SHIPPING", "item_id": address["id"], "amount": str(amount)})
+    total = money(document["order"]["total_inc_tax"])
+    order_amount = (total * draw(st.sampled_from([Decimal("0.1"), Decimal("0.3"), Decimal("0.7")]))).quantize(step)
+    choices.append({"item_type": "ORDER", "item_id": order_id, "amount": str(order_amount)})
+    count = draw(st.integers(1, 6))
+    return [
+        {"items": draw(st.lists(st.sampled_from(choices), min_size=1, max_size=3)), "choice": draw(st.integers(0, 3))}
+        for _ in range(count)
+    ]
+
+
+@PROPERTY_SETTINGS
+@given(spec=order_specs(), data=st.data())
+def test_random_refund_sequences_never_exceed_what_was_paid(mock: Mock, spec: OrderSpec, data: st.DataObject) -> None:
+    document = build_order(spec)
+    order_id = mock.load(document)
+    left = {product["id"]: product["quantity"] for product in document["products"]}
+    for request in data.draw(requests(document), label="requests"):
+        asked: dict[int, int] = {}
+        for item in request["items"]:
+            if item["item_type"] == "PRODUCT":
+                asked[item["item_id"]] = asked.get(item["item_id"], 0) + item["quantity"]
+        before = mock.get(f"/v3/orders/{order_id}/payment_actions/refunds")["data"]
+        quoted = mock.quote(order_id, {"items": request["items"]})
+        if any(quantity > left[product] for product, quantity in asked.items()):
+            assert quoted.status_code == 422  # for the quantity, or an item before it
+            assert quoted.get_json()["title"].startswith("Refund ")
+        if quoted.status_code == 422:
+            body = quoted.get_json()
+            attempt = mock.refund(
+                order_id, {"items": request["items"], "payments": [{"provider_id": "custom", "amount": 1}]}
+            )
+            assert attempt.status_code == 422
+            assert attempt.get_json()["data"][0]["title"] == body["title"]
+            assert mock.get(f"/v3/orders/{order_id}/payment_actions/refunds")["data"] == before
+            continue
+        assert quoted.status_code == 201
+        refund_like_the_quote(mock, order_id, request["items"], request["choice"])
+        for product, quantity in asked.items():
+            left[product] -= quantity
+        check_no_cent_lost(mock, order_id, document)
+    # whatever is left can be refunded to the cent, and not a minor unit more
+    order = mock.get(f"/v2/orders/{order_id}")
+    remaining = money(order["total_inc_tax"]) - money(order["refunded_amount"])
+    step = quantum(document["order"]["default_currency_code"])
+    if remaining > 0:
+        over = mock.quote(
+            order_id, {"items": [{"item_type": "ORDER", "item_id": order_id, "amount": str(remaining + step)}]}
+        )
+        assert over.status_code == 422
+        refund_like_the_quote(
+            mock, order_id, [{"item_type": "ORDER", "item_id": order_id, "amount": str(remaining)}], 1
+        )
+    assert check_no_cent_lost(mock, order_id, document) == money(order["total_inc_tax"])
+    assert mock.get(f"/v2/orders/{order_id}")["status_id"] == 4
+
+
+def test_kwd_and_jpy_amounts_keep_their_minor_units(mock: Mock) -> None:
+    for currency, unit, expected_total, expected_tax in (
+        ("JPY", 1001, 3303, 300),  # 3 units of 1001 yen at 10%: tax 300.3 -> 300; one unit 1101.1 -> 1101
+        ("KWD", 3335, 11.006, 1.001),  # 3 x 3.335 KWD at 10%: tax 1.0005 -> 1.001 (half-up, 3 decimals)
+    ):
+        spec = OrderSpec(
+            currency,
+            currency,
+            False,
+            False,
+            (LineSpec(unit, 3, Decimal("0.1"), 0),),
+            0,
+            0,
+            0,
+            0,
+            Decimal(0),
+            ("stripe",),
+            0,
+        )
+        document = build_order(spec)
+        order_id = mock.load(document)
+        product_id = document["products"][0]["id"]
+        whole = mock.quote(order_id, {"items": [{"item_type": "PRODUCT", "item_id": product_id, "quantity": 3}]})
+        data = whole.get_json()["data"]
+        assert (data["total_refund_amount"], data["total_refund_tax_amount"]) == (expected_total, expected_tax)
+        one = mock.quote(
+            order_id, {"items": [{"item_type": "PRODUCT", "item_id": product_id, "quantity": 1}]}
+        ).get_json()
+        amount = money(one["data"]["total_refund_amount"])
+        assert amount == amount.quantize(quantum(currency))
+        if currency == "JPY":
+            assert isinstance(one["data"]["total_refund_amount"], int)
+            fraction = mock.quote(order_id, {"items": [{"item_type": "ORDER", "item_id": order_id, "amount": "10.5"}]})
+            assert fraction.get_json()["data"]["total_refund_amount"] == 11  # rounded half-up to whole yen
+            assert fraction.get_json()["data"]["rounding"] == 0.5
+
+
+def test_second_online_gateway_in_one_method_must_be_offline(mock: Mock) -> None:
+    spec = OrderSpec(
+        "USD",
+        "USD",
+        False,
+        False,
+        (LineSpec(3000, 1, Decimal(0), 0),),
+        0,
+        0,
+        0,
+        0,
+        Decimal(0),
+        ("stripe", "braintree"),
+        0,
+    )
+    document = build_order(spec)
+    order_id = mock.load(document)
+    data = mock.quote(order_id, {"items": [{"item_type": "ORDER", "item_id": order_id, "amount": 30}]}).get_json()[
+        "data"
+    ]
+    original = data["refund_methods"][-1]
+    assert [(o["provider_id"], o["amount"], o["offline"], o["offline_reason"]) for o in original] == [
+        ("stripe", 20, False, ""),
+        ("braintree", 10, True, "Multiple online refunds are not available"),
+    ]
+
+
+# -- concurrency ----------------------------------------------------------------------------
+
+
+def fire_together(app: Flask, order_id: int, body: dict[str, Any], count: int = 20) -> list[Any]:
+    """`count` threads post the same refund at the same moment; their responses."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def worker(index: int) -> None:
+        client = app.test_client()
+        barrier.wait()
+        response = client.post(
+            f"/stores/{STORE}/v3/orders/{order_id}/payment_actions/refunds", json=body, headers=TOKEN
+        )
+        results[index] = (response.status_code, response.get_json())
+
+    threads = [threading.Thread(target=worker, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_twenty_concurrent_refunds_refund_exactly_what_was_paid(mock: Mock) -> None:
+    # 12 units of 5.00 + 0.40 tax: twelve refunds of one unit fit, eight must be refused
+    spec = OrderSpec(
+        "USD", "USD", False, False, (LineSpec(500, 12, Decimal("0.08"), 0),), 0, 0, 0, 0, Decimal(0), ("stripe",), 0
+    )
+    document = build_order(spec)
+    order_id = mock.load(document)
+    product_id = document["products"][0]["id"]
+    body = {
+        "items": [{"item_type": "PRODUCT", "item_id": product_id, "quantity": 1}],
+        "payments": [{"provider_id": "stripe", "amount": 5.4}],
+    }
+    results = fire_together(mock.app, order_id, body)
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [201] * 12 + [422] * 8
+    refused = [body for status, body in results if status == 422]
+    assert all(body["data"][0]["title"] == "Refund quantity is greater than remaining quantity" for body in refused)
+    created = [body["data"] for status, body in results if status == 201]
+    assert len({refund["id"] for refund in created}) == 12
+    assert check_no_cent_lost(mock, order_id, document) == Decimal("64.80")
+    order = mock.get(f"/v2/orders/{order_id}")
+    assert (order["status_id"], order["refunded_amount"]) == (4, "64.8000")
+    assert mock.get(f"/v2/orders/{order_id}/products")[0]["quantity_refunded"] == 12
+    listed = mock.get(f"/v3/orders/payment_actions/refunds?order_id:in={order_id}&limit=50")["data"]
+    assert sorted(refund["id"] for refund in listed) == sorted(refund["id"] for refund in created)
+
+
+def test_concurrent_order_level_refunds_stop_at_the_order_total(mock: Mock) -> None:
+    spec = OrderSpec(
+        "USD", "USD", False, False, (LineSpec(6480, 1, Decimal(0), 0),), 0, 0, 0, 0, Decimal(0), ("stripe",), 0
+    )
+    order_id = mock.load(build_order(spec))
+    body = {
+        "items": [{"item_type": "ORDER", "item_id": order_id, "amount": 7}],
+        "payments": [{"provider_id": "custom", "amount": 7, "offline": True}],
+    }
+    results = fire_together(mock.app, order_id, body)
+    assert sorted(status for status, _ in results) == [201] * 9 + [422] * 11  # 9 x 7.00 = 63.00 of 64.80
+    order = mock.get(f"/v2/orders/{order_id}")
+    assert order["refunded_amount"] == "63.0000" and order["status_id"] == 14
