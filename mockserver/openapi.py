@@ -363,3 +363,16 @@ class Spec:
         if "example" in media:
             return media["example"]
         return next(iter(examples.values()), None)
+
+
+_SPEC_CACHE: dict[tuple[str, int], Spec] = {}
+
+
+def load_spec(path: Path) -> Spec:
+    """The compiled spec at `path`, built once per file version and shared (specs are read-only)."""
+    resolved = Path(path).resolve()
+    key = (str(resolved), resolved.stat().st_mtime_ns)
+    spec = _SPEC_CACHE.get(key)
+    if spec is None:
+        spec = _SPEC_CACHE[key] = Spec(resolved)
+    return spec
