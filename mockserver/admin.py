@@ -87,7 +87,7 @@ def add_scenarios(context: RequestContext) -> Reply:
     try:
         scenarios = context.server.scenarios.add_runtime(context.body)
     except ScenarioError as error:
-        raise AdminError(422, error.message, {error.field or "(document)": error.message}) from None
+        raise AdminError(422, error.message, {error.field or "(document)": error.reason}) from None
     return Reply(201, {"loaded": [scenario.name for scenario in scenarios]})
 
 

@@ -31,7 +31,7 @@ from mockserver.cors import install_cors
 from mockserver.journal import DEFAULT_SIZE as DEFAULT_JOURNAL_SIZE
 from mockserver.journal import MAX_BODY_BYTES as JOURNAL_BODY_BYTES
 from mockserver.journal import Journal
-from mockserver.openapi import Operation, Spec, data_dir
+from mockserver.openapi import Operation, Spec, data_dir, load_spec
 from mockserver.platform import Api, MockHTTPError, Platform, Reply, RequestContext, Violation
 from mockserver.prefer import Choice, ExampleChooser, PreferenceError, parse_prefer, parse_query
 from mockserver.scenarios import Action, Catalog, Probe, ScenarioBook, UnknownScenario, selected_names
@@ -104,27 +104,28 @@ class MockServer:
         self.config = config
         self.apis: dict[str, Api] = {api.name: api for api in apis}
         specs_dir = data_dir("specs")
-        self.specs: dict[str, Spec] = {name: Spec(specs_dir / api.spec_file) for name, api in self.apis.items()}
-        self.store = Store(config.state_path)
-        self.fixture_errors: list[str] = []
-        if config.load_fixtures:
-            self.load_fixture_dir(config.fixtures_dir or data_dir("fixtures"))
-        self.platform_names = frozenset(self.platforms)
-        self.journal = Journal(config.journal_size)
-        self.examples = ExampleChooser()
-        self.scenarios = ScenarioBook(self._catalog(specs_dir))
-        if config.builtin_scenarios:
-            self.scenarios.load_builtins()
-        for path in config.scenario_files:
-            self.scenarios.load_file(Path(path))  # a ScenarioError stops start-up, naming file, rule and field
+        self.specs: dict[str, Spec] = {name: load_spec(specs_dir / api.spec_file) for name, api in self.apis.items()}
         if config.latency_ms is not None:
             low, high = config.latency_ms
             if not 0 <= low <= high:
                 raise ValueError(f"latency must be LOW-HIGH milliseconds with 0 <= LOW <= HIGH, not {low}-{high}")
         self._latency = None if not config.latency_ms or config.latency_ms[1] == 0 else config.latency_ms
+        self.platform_names = frozenset(self.platforms)
+        self.journal = Journal(config.journal_size)
+        self.examples = ExampleChooser()
+        # scenarios before the store: a bad file stops start-up before anything is opened
+        self.scenarios = ScenarioBook(self._catalog(specs_dir))
+        if config.builtin_scenarios:
+            self.scenarios.load_builtins()
+        for path in config.scenario_files:
+            self.scenarios.load_file(Path(path))  # a ScenarioError names the file, the rule and the field
+        self.store = Store(config.state_path)
+        self.fixture_errors: list[str] = []
+        if config.load_fixtures:
+            self.load_fixture_dir(config.fixtures_dir or data_dir("fixtures"))
 
     def _catalog(self, specs_dir: Path) -> Catalog:
-        admin_spec = self.specs.get("admin") or Spec(specs_dir / "admin.yaml")
+        admin_spec = self.specs.get("admin") or load_spec(specs_dir / "admin.yaml")
         platforms = {name: (self.specs[name], platform.errors) for name, platform in self.platforms.items()}
         return Catalog(platforms, admin_spec)
 
@@ -250,6 +251,16 @@ class MockServer:
         except MockHTTPError as error:
             reply = Reply(error.status, error.body, error.headers)
         return self.respond(operation, reply)
+
+    def spec_methods(self, app: Flask, path: str) -> list[str]:
+        """The methods the spec declares for `path` (for a 405 on a method no route takes)."""
+        try:
+            endpoint, _ = app.url_map.bind("localhost").match(path, method="GET")
+        except HTTPException:
+            return []
+        name, _, template = str(endpoint).partition(":")
+        operations = self.specs[name].paths.get(template, {}) if name in self.specs else {}
+        return sorted(operations) + (["HEAD"] if "GET" in operations else [])
 
     def _check_admin_token(self, api: Api, operation: Operation) -> None:
         token = self.config.admin_token
@@ -489,8 +500,12 @@ def create_app(config: MockConfig | dict[str, Any] | None = None, apis: Iterable
     def unrouted(error: HTTPException) -> Response:
         started, wall_time = time.perf_counter(), time.time()
         api = server.api_for_path(request.path)
+        allowed = server.spec_methods(app, request.path) if error.code == 405 else None
         if error.code == 413:
             failure = api.errors.payload_too_large(request.path, settings.max_body_bytes)
+        elif allowed:  # a method no route takes (e.g. QUERY) on a path the spec has
+            failure = api.errors.method_not_allowed(request.path, allowed)
+            failure.headers.setdefault("Allow", ", ".join(allowed))
         else:
             failure = api.errors.not_found(request.path)
         response = server.respond(None, Reply(failure.status, failure.body, failure.headers))

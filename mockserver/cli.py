@@ -190,3 +190,7 @@ def list_scenarios(files: tuple[Path, ...]) -> None:
 
 if __name__ == "__main__":
     main()
+
+from mockserver.fixtures import fixtures  # noqa: E402
+
+main.add_command(fixtures)

@@ -44,6 +44,7 @@ def install_cors(app: Flask, auth_headers: Iterable[str]) -> None:
             return None
         response = Response(status=204)
         headers = response.headers
+        del headers["Content-Type"]  # nothing follows
         headers["Access-Control-Allow-Origin"] = origin
         headers["Access-Control-Allow-Credentials"] = "true"
         headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS

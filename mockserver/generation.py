@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import random
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 
-from babel import Locale
-from babel.numbers import list_currencies
+from babel import Locale, UnknownLocaleError
+from babel.numbers import get_territory_currencies, list_currencies
 from faker import Faker
 from faker.config import AVAILABLE_LOCALES
 
@@ -75,17 +75,20 @@ class GeneratorSettings:
         return self.currencies[0]
 
 
+def locale_parts(locale: str) -> tuple[str, str]:
+    """(language, territory) of a Faker locale ("en_US" -> ("en", "US")); territory "" when it has none."""
+    try:
+        parsed = Locale.parse(locale)
+        return parsed.language, parsed.territory or ""
+    except (ValueError, TypeError, UnknownLocaleError):
+        language, _, territory = locale.partition("_")
+        return language, territory
+
+
 def locale_currency(locale: str) -> str:
     """The currency of the locale's territory (en_US -> USD, de_DE -> EUR, ja_JP -> JPY); USD if none."""
-    try:
-        territory = Locale.parse(locale).territory
-    except (ValueError, TypeError):
-        return "USD"
-    if not territory:
-        return "USD"
-    from babel.numbers import get_territory_currencies
-
-    currencies = get_territory_currencies(territory, tender=True)
+    _, territory = locale_parts(locale)
+    currencies = get_territory_currencies(territory, tender=True) if territory else []
     return currencies[0] if currencies else "USD"
 
 
@@ -172,7 +175,6 @@ def convert(amount: Decimal, from_currency: str, to_currency: str) -> Decimal:
     return round_money(amount * usd_rate(to_currency) / usd_rate(from_currency), to_currency)
 
 
-@cache
 def money_text(amount: Decimal, currency: str) -> str:
     """`amount` with exactly the currency's decimals, as Shopify writes money ("9.99", "500", "1.250")."""
     return str((amount + 0).quantize(quantum(currency), rounding=ROUND_HALF_UP))
@@ -199,44 +201,49 @@ class ShopZone:
 
     def offset(self, moment: datetime) -> timedelta:
         standard = timedelta(minutes=self.standard_minutes)
-        if self.dst == "us" and _us_summer(moment + standard):
-            return standard + timedelta(hours=1)
-        if self.dst == "eu" and _eu_summer(moment):
-            return standard + timedelta(hours=1)
-        return standard
+        if self.dst is None:
+            return standard
+        start, end = _summer_time(self.dst, self.standard_minutes, moment.year)
+        return standard + timedelta(hours=1) if start <= moment < end else standard
 
     def local(self, moment: datetime) -> datetime:
         """`moment` (aware) as wall-clock time in the shop, with its offset."""
-        from datetime import timezone
+        return moment.astimezone(_fixed_zone(self.offset(moment)))
 
-        return moment.astimezone(timezone(self.offset(moment)))
+    def stamp(self, moment: datetime) -> str:
+        """ISO 8601 with the shop's offset, to the second: `2023-05-31T07:46:12-07:00`."""
+        return self.local(moment).isoformat(timespec="seconds")
+
+
+@cache
+def _fixed_zone(offset: timedelta) -> timezone:
+    return timezone(offset)
 
 
 def _nth_sunday(year: int, month: int, nth: int) -> datetime:
-    first = datetime(year, month, 1)
+    first = datetime(year, month, 1, tzinfo=UTC)
     first_sunday = first + timedelta(days=(6 - first.weekday()) % 7)
     return first_sunday + timedelta(weeks=nth - 1)
 
 
 def _last_sunday(year: int, month: int) -> datetime:
-    last = datetime(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
+    last = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC) - timedelta(days=1)
     return last - timedelta(days=(last.weekday() + 1) % 7)
 
 
-def _us_summer(standard_time: datetime) -> bool:
-    """US rule, on local standard time: 2 a.m. on the second Sunday of March to the first Sunday of November."""
-    naive = standard_time.replace(tzinfo=None)
-    start = _nth_sunday(naive.year, 3, 2) + timedelta(hours=2)
-    end = _nth_sunday(naive.year, 11, 1) + timedelta(hours=1)
-    return start <= naive < end
+@cache
+def _summer_time(rule: str, standard_minutes: int, year: int) -> tuple[datetime, datetime]:
+    """The UTC instants daylight-saving time starts and ends in `year`.
 
-
-def _eu_summer(moment: datetime) -> bool:
-    """EU rule, in UTC: 01:00 on the last Sunday of March to 01:00 on the last Sunday of October."""
-    naive = moment.astimezone(UTC).replace(tzinfo=None)
-    start = _last_sunday(naive.year, 3) + timedelta(hours=1)
-    end = _last_sunday(naive.year, 10) + timedelta(hours=1)
-    return start <= naive < end
+    US: 2 a.m. local standard time on the second Sunday of March to 2 a.m. local daylight time
+    on the first Sunday of November. EU: 01:00 UTC on the last Sundays of March and October.
+    """
+    if rule == "us":
+        standard = timedelta(minutes=standard_minutes)
+        start = _nth_sunday(year, 3, 2) + timedelta(hours=2) - standard
+        end = _nth_sunday(year, 11, 1) + timedelta(hours=1) - standard
+        return start, end
+    return _last_sunday(year, 3) + timedelta(hours=1), _last_sunday(year, 10) + timedelta(hours=1)
 
 
 SHOP_ZONES: dict[str, list[ShopZone]] = {
@@ -331,58 +338,84 @@ class Product:
 class Category:
     name: str
     code: str
-    nouns: tuple[str, ...]
-    usd_range: tuple[int, int]
+    nouns: tuple[tuple[str, int, int], ...]  # (product noun, lowest and highest US-dollar price)
     grams_range: tuple[int, int]
-    options: tuple[tuple[str, ...], ...]  # variant option lists (sizes, colours come from Faker)
+    options: tuple[tuple[str, ...], ...]  # variant option lists (sizes); colours come from Faker
 
 
 CATEGORIES = (
     Category(
         "apparel",
         "AP",
-        ("T-Shirt", "Hoodie", "Rain Jacket", "Merino Socks", "Linen Shirt", "Chino Trousers", "Beanie", "Fleece Vest"),
-        (12, 160),
+        (
+            ("T-Shirt", 18, 45),
+            ("Hoodie", 45, 95),
+            ("Rain Jacket", 90, 240),
+            ("Merino Socks", 12, 28),
+            ("Linen Shirt", 55, 120),
+            ("Chino Trousers", 50, 110),
+            ("Beanie", 15, 40),
+        ),
         (80, 900),
         (("XS", "S", "M", "L", "XL"),),
     ),
     Category(
         "home",
         "HM",
-        ("Ceramic Mug", "Throw Blanket", "Scented Candle", "Cutting Board", "Table Lamp", "Linen Napkins", "Vase"),
-        (9, 180),
+        (
+            ("Ceramic Mug", 12, 32),
+            ("Throw Blanket", 45, 160),
+            ("Scented Candle", 14, 48),
+            ("Cutting Board", 25, 90),
+            ("Table Lamp", 60, 220),
+            ("Linen Napkins", 20, 55),
+        ),
         (150, 2500),
         (("Small", "Large"), ()),
     ),
     Category(
         "outdoors",
         "OD",
-        ("Water Bottle", "Daypack", "Camping Lantern", "Trekking Poles", "Sleeping Pad", "Hammock"),
-        (15, 220),
+        (
+            ("Water Bottle", 15, 45),
+            ("Daypack", 45, 150),
+            ("Camping Lantern", 20, 70),
+            ("Trekking Poles", 40, 160),
+            ("Sleeping Pad", 50, 190),
+        ),
         (200, 1800),
         (("20 L", "30 L"), ()),
     ),
     Category(
         "beauty",
         "BT",
-        ("Face Serum", "Hand Cream", "Lip Balm Set", "Body Wash", "Clay Mask"),
-        (6, 75),
+        (("Face Serum", 22, 85), ("Hand Cream", 8, 30), ("Lip Balm Set", 6, 18), ("Body Wash", 9, 26)),
         (40, 400),
         (("30 ml", "50 ml", "100 ml"),),
     ),
     Category(
         "electronics",
         "EL",
-        ("USB-C Cable", "Wireless Charger", "Phone Case", "Bluetooth Speaker", "Earbuds", "Power Bank"),
-        (10, 250),
+        (
+            ("USB-C Cable", 9, 29),
+            ("Wireless Charger", 25, 70),
+            ("Phone Case", 15, 55),
+            ("Bluetooth Speaker", 40, 250),
+            ("Earbuds", 30, 230),
+        ),
         (30, 700),
-        (("1 m", "2 m"), ()),
+        ((),),
     ),
     Category(
         "pantry",
         "PN",
-        ("Single-Origin Coffee", "Loose Leaf Tea", "Dark Chocolate Bar", "Olive Oil", "Hot Sauce Trio"),
-        (5, 45),
+        (
+            ("Single-Origin Coffee", 14, 32),
+            ("Loose Leaf Tea", 9, 28),
+            ("Dark Chocolate Bar", 4, 12),
+            ("Olive Oil", 15, 45),
+            ("Hot Sauce Trio", 18, 36),
+        ),
         (100, 1200),
         (("250 g", "500 g", "1 kg"), ()),
     ),
@@ -402,10 +435,18 @@ class Catalog:
     products: tuple[Product, ...]
     vendors: tuple[str, ...]
     shop_name: str
-    zones: dict[str, ShopZone] = field(default_factory=dict)
+    seed: int
+    platform: str
 
     def zone(self, currency: str) -> ShopZone:
-        return self.zones.get(currency) or ShopZone("UTC", 0)
+        """The time zone of the shop that sells in `currency`."""
+        return shop_zone(self.seed, self.platform, currency)
+
+
+@cache
+def shop_zone(seed: int, platform: str, currency: str) -> ShopZone:
+    options = SHOP_ZONES.get(currency, [ShopZone("UTC", 0)])
+    return options[derive_seed(seed, platform, "zone", currency) % len(options)]
 
 
 def _optional(fake: Faker, name: str) -> str:
@@ -416,12 +457,26 @@ def _optional(fake: Faker, name: str) -> str:
         return ""
 
 
+def _province(fake: Faker) -> tuple[str, str]:
+    """A state or province with its matching code where the locale lists both (US, CA, AU), else a name only."""
+    provider = next((p for p in fake.providers if ".address" in type(p).__module__), None)
+    for names_attribute, codes_attribute in (("states", "states_abbr"), ("provinces", "provinces_abbr")):
+        names = list(getattr(provider, names_attribute, ()) or ())
+        codes = list(getattr(provider, codes_attribute, ()) or ())
+        if len(codes) == len(names) + 1 and "DC" in codes:
+            codes.remove("DC")  # en_US lists the District of Columbia among the codes only
+        if names and len(names) == len(codes) and all(isinstance(name, str) for name in names):
+            index = fake.random.randrange(len(names))
+            return names[index], codes[index]
+    return _optional(fake, "administrative_unit"), ""
+
+
 def _address(fake: Faker, first: str, last: str, country: str, country_code: str, company: bool) -> Address:
     street = str(fake.street_address()).split("\n")
     address1, address2 = (street[-1], street[0]) if len(street) > 1 else (street[0], "")
     if not address2 and fake.random.random() < 0.2:
         address2 = _optional(fake, "secondary_address")
-    province = _optional(fake, "administrative_unit")
+    province, province_code = _province(fake)
     return Address(
         first_name=first,
         last_name=last,
@@ -430,22 +485,22 @@ def _address(fake: Faker, first: str, last: str, country: str, country_code: str
         address2=address2,
         city=str(fake.city()),
         province=province,
-        province_code=_optional(fake, "state_abbr"),
+        province_code=province_code,
         zip=str(fake.postcode()),
         country=country,
         country_code=country_code,
-        phone=str(fake.phone_number()),
+        phone=_optional(fake, "phone_number"),
     )
 
 
 @cache
-def build_catalog(seed: int, locale: str, platform: str, currencies: tuple[str, ...]) -> Catalog:
+def build_catalog(seed: int, locale: str, platform: str) -> Catalog:
     """Customers, products and vendors for a run; the same arguments always give the same catalog."""
     fake = Faker(locale)
     fake.seed_instance(derive_seed(seed, platform, "faker", locale))
     rng = random.Random(derive_seed(seed, platform, "catalog"))
-    parsed = Locale.parse(locale)
-    country_code = parsed.territory or "US"
+    language, territory = locale_parts(locale)
+    country_code = territory or "US"
     country = Locale("en").territories.get(country_code, country_code)
     vendors = tuple(str(fake.company()) for _ in range(12))
     customers = []
@@ -467,7 +522,7 @@ def build_catalog(seed: int, locale: str, platform: str, currencies: tuple[str, 
     products = []
     for number in range(PRODUCT_POOL):
         category = CATEGORIES[number % len(CATEGORIES)]
-        noun = category.nouns[rng.randrange(len(category.nouns))]
+        noun, low, high = category.nouns[rng.randrange(len(category.nouns))]
         title = f"{ADJECTIVES[rng.randrange(len(ADJECTIVES))]} {noun}"
         vendor = vendors[rng.randrange(len(vendors))]
         code = "".join(word[0] for word in vendor.replace("-", " ").split() if word[:1].isalpha())[:3].upper() or "RM"
@@ -480,7 +535,6 @@ def build_catalog(seed: int, locale: str, platform: str, currencies: tuple[str, 
             Variant(number=position, title=name, sku=f"{sku_base}-{position + 1:02d}")
             for position, name in enumerate(names)
         )
-        low, high = category.usd_range
         usd = Decimal(rng.randrange(low * 100, high * 100)) / 100
         products.append(
             Product(
@@ -495,20 +549,17 @@ def build_catalog(seed: int, locale: str, platform: str, currencies: tuple[str, 
                 taxable=category.name != "pantry" or rng.random() < 0.5,
             )
         )
-    zones = {}
-    for currency in sorted(set(currencies) | {"USD", "EUR"}):
-        options = SHOP_ZONES.get(currency, [ShopZone("UTC", 0)])
-        zones[currency] = options[derive_seed(seed, platform, "zone", currency) % len(options)]
     return Catalog(
         locale=locale,
         country=country,
         country_code=country_code,
-        language=parsed.language,
+        language=language,
         customers=tuple(customers),
         products=tuple(products),
         vendors=vendors,
         shop_name=f"{fake.company()}",
-        zones=zones,
+        seed=seed,
+        platform=platform,
     )
 
 

@@ -6,7 +6,7 @@ Both platforms' engines use these; nothing here knows about HTTP or a platform.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from functools import cache
 
 from babel.numbers import get_currency_precision
@@ -31,8 +31,16 @@ def quantum(currency: str) -> Decimal:
 
 
 def round_money(amount: Decimal | int | str, currency: str) -> Decimal:
-    """Round half-up to the currency's minor unit."""
-    return Decimal(amount).quantize(quantum(currency), rounding=ROUND_HALF_UP)
+    """Round half-up to the currency's minor unit.
+
+    The precision grows with the amount: the default 28 digits cannot hold 1E+26 with two
+    decimals, and `quantize` would raise InvalidOperation for such a request amount.
+    """
+    value = Decimal(amount)
+    with localcontext() as context:
+        if value.is_finite():
+            context.prec = max(context.prec, value.adjusted() + minor_unit(currency) + 2)
+        return value.quantize(quantum(currency), rounding=ROUND_HALF_UP)
 
 
 def parse_money(value: object) -> Decimal:

@@ -2,19 +2,28 @@
 
 A spec is read once; each operation gets its parameter, body and response validators compiled
 at start-up, so a request costs one dictionary lookup plus the validation itself.
+
+Validation answers with jsonschema's verdicts and messages. Because jsonschema walks a schema in
+Python (about 0.2 ms for a refund body, 0.8 ms for a quote response), each validator also holds a
+jsonschema_rs copy of its schema that answers first: when it accepts the instance, the instance is
+valid; when it does not, jsonschema decides and explains. The copy is only built for schemas whose
+keywords both libraries read the same way, and everything that could differ (`pattern` regular
+expressions, `format` checks) runs as Python callbacks calling what jsonschema itself calls, so
+the two verdicts are identical (tests/test_fast_validation.py holds them side by side).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
+import jsonschema_rs
 import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -48,12 +57,203 @@ def _pointer_token(text: str) -> str:
     return quote(text.replace("~", "~0").replace("/", "~1"), safe="~!$&'()*+,;=:@")
 
 
-def schema_validator(document: dict[str, Any], pointer: str) -> Draft202012Validator:
+FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
+
+# Keywords both libraries implement the same way (checked in tests/test_fast_validation.py); a
+# schema that uses any other JSON Schema keyword is validated by jsonschema alone.
+_SAME_ASSERTIONS = frozenset(
+    {
+        "type",
+        "enum",
+        "const",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minLength",
+        "maxLength",
+        "minItems",
+        "maxItems",
+        "minProperties",
+        "maxProperties",
+        "required",
+    }
+)
+_SUBSCHEMA = frozenset({"items", "additionalProperties", "not", "if", "then", "else"})
+_SUBSCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf"})
+_ANNOTATIONS = frozenset(
+    {"title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly", "$comment"}
+)
+_JSON_SCHEMA_KEYWORDS = frozenset(
+    {
+        "$schema",
+        "$id",
+        "$ref",
+        "$anchor",
+        "$dynamicRef",
+        "$dynamicAnchor",
+        "$recursiveRef",
+        "$recursiveAnchor",
+        "$vocabulary",
+        "$defs",
+        "definitions",
+        "dependentSchemas",
+        "dependencies",
+        "prefixItems",
+        "additionalItems",
+        "contains",
+        "maxContains",
+        "minContains",
+        "patternProperties",
+        "propertyNames",
+        "unevaluatedItems",
+        "unevaluatedProperties",
+        "multipleOf",
+        "uniqueItems",
+        "dependentRequired",
+        "contentEncoding",
+        "contentMediaType",
+        "contentSchema",
+        "properties",
+        "pattern",
+        "format",
+        *_SAME_ASSERTIONS,
+        *_SUBSCHEMA,
+        *_SUBSCHEMA_LISTS,
+        *_ANNOTATIONS,
+    }
+)
+
+
+class _Unsupported(Exception):
+    """The schema uses something the quick copy does not reproduce exactly: jsonschema alone decides."""
+
+
+def resolve_pointer(document: Any, pointer: str) -> Any:
+    """The node at a local reference (`#/components/schemas/Refund`, percent- and ~-escaped)."""
+    if not pointer.startswith("#"):
+        raise _Unsupported(f"non-local reference {pointer}")
+    node = document
+    for token in pointer[1:].lstrip("/").split("/") if pointer[1:] else []:
+        token = unquote(token).replace("~1", "/").replace("~0", "~")
+        node = node[int(token)] if isinstance(node, list) else node[token]
+    return node
+
+
+def _pattern_check(pattern: str) -> Callable[[str], bool]:
+    compiled = re.compile(pattern)
+    return lambda text: compiled.search(text) is not None  # what jsonschema's `pattern` does
+
+
+def _format_check(name: str) -> Callable[[str], bool]:
+    return lambda text: FORMAT_CHECKER.conforms(text, name)  # jsonschema's own checker for `format`
+
+
+def quick_schema(document: dict[str, Any], pointer: str) -> tuple[dict[str, Any], dict[str, Callable[[str], bool]]]:
+    """A self-contained copy of the schema at `pointer` for jsonschema_rs, and its Python callbacks.
+
+    References become `$defs` entries; `pattern` and `format` become custom formats whose checks
+    are jsonschema's; annotations and unknown keywords (ignored by both libraries) are dropped.
+    Raises `_Unsupported` for schemas that use a keyword outside the shared set.
+    """
+    definitions: dict[str, Any] = {}
+    names: dict[str, str] = {}
+    formats: dict[str, Callable[[str], bool]] = {}
+    format_names: dict[tuple[str, str], str] = {}
+
+    def custom_format(kind: str, value: str) -> str:
+        key = (kind, value)
+        if key not in format_names:
+            format_names[key] = name = f"refund-mock-{kind}-{len(format_names)}"
+            formats[name] = _pattern_check(value) if kind == "pattern" else _format_check(value)
+        return format_names[key]
+
+    def reference(target: str) -> str:
+        if target not in names:
+            names[target] = name = f"s{len(names)}"
+            definitions[name] = True  # placeholder while a recursive reference is being copied
+            definitions[name] = convert(resolve_pointer(document, target))
+        return f"#/$defs/{names[target]}"
+
+    def convert(node: Any) -> Any:
+        if isinstance(node, bool):
+            return node
+        if not isinstance(node, dict):
+            raise _Unsupported(f"schema node {node!r}")
+        copy: dict[str, Any] = {}
+        checks: list[dict[str, Any]] = []
+        for key, value in node.items():
+            if key == "$ref":
+                copy["$ref"] = reference(value)
+            elif key == "properties":
+                copy[key] = {name: convert(subschema) for name, subschema in value.items()}
+            elif key in _SUBSCHEMA:
+                copy[key] = convert(value)
+            elif key in _SUBSCHEMA_LISTS:
+                copy[key] = [convert(subschema) for subschema in value]
+            elif key in ("pattern", "format"):
+                checks.append({"format": custom_format(key, value)})
+            elif key in _SAME_ASSERTIONS:
+                copy[key] = value
+            elif key in _JSON_SCHEMA_KEYWORDS and key not in _ANNOTATIONS:
+                raise _Unsupported(key)
+        if checks:
+            copy["allOf"] = [*copy.get("allOf", []), *checks]
+        return copy
+
+    root = convert(resolve_pointer(document, pointer))
+    if isinstance(root, dict) and definitions:
+        root["$defs"] = definitions
+    return root, formats
+
+
+class SchemaValidator:
+    """jsonschema's verdicts and error messages, answered first by jsonschema_rs when it can.
+
+    Has the parts of jsonschema's validator API the project uses: `is_valid`, `iter_errors`,
+    `schema`. `detailed` is the jsonschema validator itself.
+    """
+
+    def __init__(self, document: dict[str, Any], pointer: str):
+        root = dict(document)
+        root["$ref"] = pointer
+        Draft202012Validator.check_schema({"$ref": pointer})
+        self.pointer = pointer
+        self.detailed = Draft202012Validator(root, format_checker=FORMAT_CHECKER)
+        self.quick: Any = None
+        try:
+            schema, formats = quick_schema(document, pointer)
+            self.quick = jsonschema_rs.Draft202012Validator(
+                schema, validate_formats=True, formats=formats, ignore_unknown_formats=True
+            )
+        except (_Unsupported, KeyError, IndexError, ValueError, TypeError):
+            self.quick = None  # jsonschema alone: the same verdicts, only slower
+
+    @property
+    def schema(self) -> Any:
+        return self.detailed.schema
+
+    def surely_valid(self, instance: Any) -> bool:
+        """True when the quick copy accepts `instance` (then jsonschema accepts it too)."""
+        if self.quick is None:
+            return False
+        try:
+            return self.quick.is_valid(instance)
+        except Exception:  # e.g. a lone surrogate in a string, which Rust cannot take: jsonschema decides
+            return False
+
+    def is_valid(self, instance: Any) -> bool:
+        return self.surely_valid(instance) or self.detailed.is_valid(instance)
+
+    def iter_errors(self, instance: Any) -> Iterator[ValidationError]:
+        if self.surely_valid(instance):
+            return iter(())
+        return self.detailed.iter_errors(instance)
+
+
+def schema_validator(document: dict[str, Any], pointer: str) -> SchemaValidator:
     """A validator for the schema at `pointer` whose `#/components/...` references resolve in `document`."""
-    root = dict(document)
-    root["$ref"] = pointer
-    Draft202012Validator.check_schema({"$ref": pointer})
-    return Draft202012Validator(root, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return SchemaValidator(document, pointer)
 
 
 def describe_error(error: ValidationError) -> tuple[str, str]:
@@ -99,8 +299,10 @@ def describe_error(error: ValidationError) -> tuple[str, str]:
     return ".".join(path), error.message
 
 
-def violations_of(validator: Draft202012Validator, instance: Any, location: str) -> list[Violation]:
+def violations_of(validator: SchemaValidator | Draft202012Validator, instance: Any, location: str) -> list[Violation]:
     """Every violation, most specific first, at most one per field."""
+    if isinstance(validator, SchemaValidator) and validator.surely_valid(instance):
+        return []
     seen: set[str] = set()
     found: list[Violation] = []
     errors = sorted(validator.iter_errors(instance), key=lambda e: (-len(e.absolute_path), str(list(e.absolute_path))))
@@ -160,10 +362,10 @@ class Operation:
     definition: dict[str, Any]
     parameters: list[Parameter]
     body_required: bool
-    body_validator: Draft202012Validator | None
-    parameter_validator: Draft202012Validator
+    body_validator: SchemaValidator | None
+    parameter_validator: SchemaValidator
     security: list[dict[str, list[str]]]
-    response_validators: dict[str, Draft202012Validator | None] = field(default_factory=dict)
+    response_validators: dict[str, SchemaValidator | None] = field(default_factory=dict)
 
     def validate_parameters(self, values: dict[str, dict[str, Any]]) -> list[Violation]:
         """`values` maps location ("path", "query", "header") to the coerced parameters."""
@@ -202,6 +404,7 @@ class Spec:
     def __init__(self, path: Path):
         self.path = path
         self.document = load_document(path)
+        self._validators: dict[str, SchemaValidator] = {}
         self.operations: dict[str, Operation] = {}
         self.paths: dict[str, dict[str, Operation]] = {}
         self.security_schemes: dict[str, dict[str, Any]] = self.document.get("components", {}).get(
@@ -227,8 +430,15 @@ class Spec:
             prefix.append(parts[0])
         return "/" + "/".join(prefix)
 
-    def schema(self, name: str) -> Draft202012Validator:
-        return schema_validator(self.document, f"#/components/schemas/{_pointer_token(name)}")
+    def schema(self, name: str) -> SchemaValidator:
+        return self.validator(f"#/components/schemas/{_pointer_token(name)}")
+
+    def validator(self, pointer: str) -> SchemaValidator:
+        """The validator of the schema at `pointer` in this document, built once."""
+        found = self._validators.get(pointer)
+        if found is None:
+            found = self._validators[pointer] = schema_validator(self.document, pointer)
+        return found
 
     def _resolve(self, node: dict[str, Any]) -> dict[str, Any]:
         while isinstance(node, dict) and "$ref" in node:
@@ -278,9 +488,9 @@ class Spec:
             pointer = f"{base}/requestBody/content/application~1json/schema"
             if "$ref" in definition["requestBody"]:
                 pointer = definition["requestBody"]["$ref"] + "/content/application~1json/schema"
-            body_validator = schema_validator(self.document, pointer)
+            body_validator = self.validator(pointer)
 
-        responses: dict[str, Draft202012Validator | None] = {}
+        responses: dict[str, SchemaValidator | None] = {}
         for status, response in definition.get("responses", {}).items():
             resolved = self._resolve(response)
             content = resolved.get("content", {})
@@ -291,7 +501,7 @@ class Spec:
                 pointer = response["$ref"] + "/content/application~1json/schema"
             else:
                 pointer = f"{base}/responses/{status}/content/application~1json/schema"
-            responses[str(status)] = schema_validator(self.document, pointer)
+            responses[str(status)] = self.validator(pointer)
 
         security = definition.get("security", self.document.get("security", []))
         return Operation(
@@ -308,7 +518,7 @@ class Spec:
             response_validators=responses,
         )
 
-    def iter_examples(self) -> Iterator[tuple[str, Any, Draft202012Validator]]:
+    def iter_examples(self) -> Iterator[tuple[str, Any, SchemaValidator]]:
         """Every example in the document with the validator of the schema it illustrates."""
         for template, item in self.document.get("paths", {}).items():
             for method in HTTP_METHODS:
@@ -339,19 +549,19 @@ class Spec:
         for name, schema in components.get("schemas", {}).items():
             pointer = f"#/components/schemas/{_pointer_token(name)}"
             for index, example in enumerate(schema.get("examples", [])):
-                yield f"schema {name} example {index}", example, schema_validator(self.document, pointer)
+                yield f"schema {name} example {index}", example, self.validator(pointer)
 
     def _media_examples(
         self, label: str, media: Mapping[str, Any], pointer: str
-    ) -> Iterator[tuple[str, Any, Draft202012Validator]]:
+    ) -> Iterator[tuple[str, Any, SchemaValidator]]:
         if "schema" not in media:
             return
         if "example" in media:
-            yield label, media["example"], schema_validator(self.document, pointer)
+            yield label, media["example"], self.validator(pointer)
         for name, example in media.get("examples", {}).items():
             example = self._resolve(example)
             if "value" in example:
-                yield f"{label} example {name}", example["value"], schema_validator(self.document, pointer)
+                yield f"{label} example {name}", example["value"], self.validator(pointer)
 
     def named_example(self, operation: Operation, status: int, name: str | None) -> Any:
         """The response example `name` (or the first one) for `status`, as Prism's `Prefer` picks it."""

@@ -40,12 +40,17 @@ OperationKey = tuple[str, str]  # (platform name, operationId): operationIds rep
 
 
 class ScenarioError(ValueError):
-    """A scenario that cannot be loaded: `field` is the dotted path of the culprit in the document."""
+    """A scenario that cannot be loaded.
 
-    def __init__(self, message: str, field: str = ""):
+    `message` says where and why for humans ("scenario 'x', rule 2: ..."), `field` is the dotted
+    path of the culprit in the document and `reason` the why alone.
+    """
+
+    def __init__(self, message: str, field: str = "", reason: str | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.reason = reason or message
 
 
 # -- what rules can target ---------------------------------------------------------------------
@@ -383,7 +388,7 @@ class Compiler:
         problems = self.catalog.structure_errors(document)
         if problems:
             field_path, reason = problems[0]
-            raise ScenarioError(f"{self._where(document, field_path)}{reason}", field_path)
+            raise ScenarioError(f"{self._where(document, field_path)}{reason}", field_path, reason)
         listed = "scenarios" in document
         entries = document["scenarios"] if listed else [document]
         seen: set[str] = set()
@@ -413,17 +418,14 @@ class Compiler:
 
     def rule(self, raw: dict[str, Any], scenario: str, index: int, where: str) -> Rule:
         label = f"rule {index}" + (f" ({raw['name']!r})" if raw.get("name") else "")
-
-        def fail(message: str, field_path: str) -> ScenarioError:
-            return ScenarioError(f"scenario {scenario!r}, {label}: {message}", field_path)
-
         match = raw.get("match", {})
         try:
             targets = self._targets(match, _join(where, "match"))
             conditions = self._conditions(match, _join(where, "match"))
             action = self._action(raw["respond"], targets, _join(where, "respond"))
         except ScenarioError as error:
-            raise fail(error.message, error.field) from error
+            message = f"scenario {scenario!r}, {label}: {error.message}"
+            raise ScenarioError(message, error.field, error.reason) from error
         return Rule(
             scenario=scenario,
             index=index,
@@ -651,7 +653,7 @@ class ScenarioBook:
             scenarios = self.compiler.document(read_yaml(path), "file", path.name)
         except ScenarioError as error:
             message = error.message if error.message.startswith(f"{path.name}:") else f"{path.name}: {error.message}"
-            raise ScenarioError(message, error.field) from error
+            raise ScenarioError(message, error.field, error.reason) from error
         self.add_startup(scenarios)
         return scenarios
 

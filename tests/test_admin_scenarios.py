@@ -9,7 +9,9 @@ import click
 import pytest
 from click.testing import CliRunner
 from flask import Flask
+from openapi_spec_validator import validate
 
+from mockserver.app import server_of
 from mockserver.cli import check_admin_token, is_loopback, main
 from tests.conftest import FIXTURES_DIR
 
@@ -76,8 +78,9 @@ def test_a_rejected_body_is_a_422_naming_rule_and_field_and_nothing_loads(make_a
     assert response.status_code == 422
     body = response.get_json()
     assert "scenario 'broken', rule 2" in body["message"] and "errors" in body["message"]
-    (field,) = body["fields"]
+    ((field, reason),) = body["fields"].items()
     assert field.startswith("scenarios.1.rules.1.respond.body.errors")
+    assert "response schema rejects" in reason and "scenario" not in reason  # the why, without the where
     assert "orders-down" not in scenario_names(client)
 
 
@@ -180,3 +183,30 @@ def test_serve_refuses_to_start_on_all_interfaces_without_a_token() -> None:
 def test_serve_rejects_a_malformed_latency() -> None:
     result = CliRunner().invoke(main, ["serve", "--latency", "fast"])
     assert result.exit_code == 2 and "LOW-HIGH" in result.output
+
+
+# -- the admin spec itself ------------------------------------------------------------------------
+
+
+def test_the_admin_spec_is_valid_and_its_examples_hold(app: Flask) -> None:
+    spec = server_of(app).specs["admin"]
+    validate(spec.document)
+    checked = 0
+    for label, example, validator in spec.iter_examples():
+        assert list(validator.iter_errors(example)) == [], label
+        checked += 1
+    assert checked >= 3
+
+
+def test_the_documented_add_scenarios_example_loads(make_app: Callable[..., Flask]) -> None:
+    client = make_app().test_client()
+    spec = server_of(client.application).specs["admin"]
+    media = spec.operations["addScenarios"].definition["requestBody"]["content"]["application/json"]
+    for name, example in media["examples"].items():
+        assert client.post("/__mock/scenarios", json=example["value"]).status_code == 201, name
+
+
+def test_a_method_no_route_takes_is_405_with_allow(client: Any) -> None:
+    response = client.open("/__mock/scenarios", method="QUERY")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "DELETE, GET, POST, HEAD"

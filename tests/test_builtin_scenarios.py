@@ -6,8 +6,9 @@ against the spec's response schema, and every header they send must be declared 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
-from mockserver.app import server_of
+from mockserver.app import MockConfig, create_app, server_of
 from mockserver.bigcommerce import exceptions as bigcommerce
 from mockserver.cli import main
 from mockserver.openapi import Operation, Spec
@@ -212,6 +213,20 @@ REQUIRED = {
 TOKEN_HEADERS = {"shopify": "X-Shopify-Access-Token", "bigcommerce": "X-Auth-Token"}
 
 
+@pytest.fixture(scope="module")
+def app() -> Iterator[Flask]:
+    """One strict app for the module: scripted and Prism-style answers change no state."""
+    built = create_app(MockConfig(fixtures_dir=FIXTURES_DIR, strict_responses=True))
+    built.testing = True
+    yield built
+    server_of(built).store.close()
+
+
+@pytest.fixture(scope="module")
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
 def declared_headers(spec: Spec, operation: Operation, status: int) -> set[str]:
     response: Any = operation.definition["responses"][str(status)]
     while "$ref" in response:
@@ -256,7 +271,7 @@ def test_the_same_request_without_the_header_is_computed(client: FlaskClient) ->
     assert response.get_json()["order"]["id"] == SHOPIFY_ORDER
 
 
-def test_cli_lists_one_line_per_scenario(make_app: Callable[..., Flask]) -> None:
+def test_cli_lists_one_line_per_scenario() -> None:
     result = CliRunner().invoke(main, ["scenarios", "list"])
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
@@ -266,7 +281,7 @@ def test_cli_lists_one_line_per_scenario(make_app: Callable[..., Flask]) -> None
     assert all(len(line.split(maxsplit=1)) == 2 for line in lines)  # each has a description
 
 
-def test_cli_lists_and_checks_a_scenario_file(tmp_path: Any) -> None:
+def test_cli_lists_and_checks_a_scenario_file(tmp_path: Path) -> None:
     good = FIXTURES_DIR / "scenarios" / "example.yaml"
     result = CliRunner().invoke(main, ["scenarios", "list", str(good)])
     assert result.exit_code == 0, result.output
@@ -276,3 +291,12 @@ def test_cli_lists_and_checks_a_scenario_file(tmp_path: Any) -> None:
     result = CliRunner().invoke(main, ["scenarios", "list", str(bad)])
     assert result.exit_code == 1
     assert "bad.yaml" in result.output and "respond.status" in result.output
+
+
+def test_serve_refuses_a_bad_scenario_file_before_listening(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nrules:\n  - match: {operationId: noSuchOperation}\n    respond: {passthrough: true}\n")
+    result = CliRunner().invoke(main, ["serve", "--port", "0", "--scenarios", str(bad)])
+    assert result.exit_code == 1
+    assert "scenario file refused: bad.yaml: scenario 'bad', rule 1:" in result.output
+    assert "noSuchOperation" in result.output

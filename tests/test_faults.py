@@ -139,6 +139,7 @@ def gunicorn_url(request: pytest.FixtureRequest) -> Iterator[str]:
         "-m",
         "gunicorn",
         "--workers=1",
+        "--graceful-timeout=1",
         f"--worker-class={request.param}",
         f"--bind=127.0.0.1:{port}",
         "mockserver.app:create_app()",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from mockserver.app import server_of
+from mockserver.app import MockConfig, create_app, server_of
 from mockserver.prefer import Preference, example_names, parse_prefer, parse_query
 from tests.conftest import FIXTURES_DIR
 
@@ -20,6 +21,20 @@ GET_ORDER = f"/admin/api/2020-10/orders/{SHOPIFY_ORDER}.json"
 SHOPIFY = {"X-Shopify-Access-Token": "any-token"}
 BIGCOMMERCE = {"X-Auth-Token": "any-token"}
 REFUND = {"refund": {"shipping": {"full_refund": True}}}
+
+
+@pytest.fixture(scope="module")
+def app() -> Iterator[Flask]:
+    """One strict app for the module: scripted and Prism-style answers change no state."""
+    built = create_app(MockConfig(fixtures_dir=FIXTURES_DIR, strict_responses=True))
+    built.testing = True
+    yield built
+    server_of(built).store.close()
+
+
+@pytest.fixture(scope="module")
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
 
 
 def spec_example(app: Flask, platform: str, operation_id: str, status: int, name: str | None = None) -> Any:

@@ -6,11 +6,13 @@ does), then through the real app with the Shopify and BigCommerce specs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from flask import Flask
 from werkzeug.datastructures import Headers, MultiDict
 
@@ -526,3 +528,12 @@ def test_an_invalid_request_gets_its_validation_error_not_the_scenario(make_app:
     response = client.post(CALCULATE, json={"refund": {"refund_line_items": [{"quantity": "two"}]}}, headers=headers)
     assert response.status_code == 422  # validation comes first, as Prism does it
     assert client.get(GET_ORDER, headers=headers).status_code == 500
+
+
+def test_the_documented_scenario_file_loads(make_app: Callable[..., Flask]) -> None:
+    text = (REPO_ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", text, flags=re.DOTALL)
+    assert blocks, "docs/scenarios.md shows a scenario file"
+    server = server_of(make_app())
+    for block in blocks:
+        assert server.scenarios.add_runtime(yaml.safe_load(block))

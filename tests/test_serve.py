@@ -39,7 +39,11 @@ def start_serve(*arguments: str) -> tuple[str, subprocess.Popen[str]]:
     port = free_port()
     command = [sys.executable, "-m", "mockserver.cli", "serve", "--port", str(port), *arguments]
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     return f"http://127.0.0.1:{port}", process
 

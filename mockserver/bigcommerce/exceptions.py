@@ -228,11 +228,14 @@ class BigCommerceErrors:
     def not_implemented(self, path: str, operation_id: str) -> MockHTTPError:
         return _for_path(path, NotImplementedYet(operation_id))
 
-    def scripted(self, path: str, status: int, message: str, fields: Mapping[str, str] | None) -> MockHTTPError:
+    def scripted(
+        self, path: str, status: int, message: str, fields: Mapping[str, str] | None, method: str | None = None
+    ) -> MockHTTPError:
         """An error a scenario asks for, in the shape BigCommerce uses for that path and status.
 
         V2 paths: the array shape. createOrderRefund's path: a 422 wrapped in `data`, a 503 as
-        its documented FailedQuoteError (order id from the path, 0 for a template). A 429
+        its documented FailedQuoteError (order id from the path, 0 for a template); the GET on
+        that same path (getOrderRefunds) keeps the plain V3 shape when `method` says GET. A 429
         carries the rate-limit headers. `path` may be a spec template.
         """
         if status == 429:
@@ -242,7 +245,7 @@ class BigCommerceErrors:
             error = BigCommerceError(status, message, fields)
         if is_v2(path):
             return error.as_v2()
-        refund_path = CREATE_REFUND_PATH.match(path)
+        refund_path = CREATE_REFUND_PATH.match(path) and (method or "POST").upper() == "POST"
         if refund_path and status == 422:
             return error.in_data()
         if refund_path and status == 503:

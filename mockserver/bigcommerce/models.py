@@ -136,7 +136,7 @@ class Component:
 
     def take(self, taken_before: int, taking: int, currency: str) -> tuple[Decimal, Decimal]:
         """(money, tax) of `taking` more units after `taken_before` were taken."""
-        money = round_money(self.money * taking / self.units, currency)
+        money = unit_share(self.money, self.units, taken_before, taking, currency)
         tax = unit_share(self.tax, self.units, taken_before, taking, currency)
         return money, tax
 

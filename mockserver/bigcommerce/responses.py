@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import math
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +21,7 @@ from mockserver.bigcommerce.exceptions import (
     RefundNotFound,
 )
 from mockserver.platform import MockHTTPError, Reply, RequestContext
-from mockserver.store import StoredOrder, Transaction
+from mockserver.store import Store, StoredOrder, Transaction
 
 PLATFORM_NAME = "bigcommerce"
 DEFAULT_LIMIT = 50
@@ -204,11 +205,28 @@ class _UnusedRefundIds:
         self.transaction = transaction
 
     def next_id(self, name: str, start: int = 1) -> int:
+        if name != models.REFUND_SEQUENCE:
+            return self.transaction.next_id(name, start)
+        start = max(start, _first_new_refund_id(self.context.store))
         new_id = self.transaction.next_id(name, start)
-        if name == models.REFUND_SEQUENCE:
-            while self.context.store.list_refunds(PLATFORM_NAME, refund_ids=[new_id]):
-                new_id = self.transaction.next_id(name, start)
+        while self.context.store.list_refunds(PLATFORM_NAME, refund_ids=[new_id]):
+            new_id = self.transaction.next_id(name, start)
         return new_id
+
+
+_FIRST_NEW_REFUND_ID: weakref.WeakKeyDictionary[Store, int] = weakref.WeakKeyDictionary()
+
+
+def _first_new_refund_id(store: Store) -> int:
+    """One above the highest refund id when the first refund is made, so new ids ascend.
+
+    Read once per store (a full scan); later collisions with refunds loaded afterwards are
+    avoided by the taken-id check above.
+    """
+    if store not in _FIRST_NEW_REFUND_ID:
+        highest = max((refund["id"] for refund in store.list_refunds(PLATFORM_NAME)), default=0)
+        _FIRST_NEW_REFUND_ID[store] = highest + 1
+    return _FIRST_NEW_REFUND_ID[store]
 
 
 def _in_data(error: MockHTTPError) -> MockHTTPError:

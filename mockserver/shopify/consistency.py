@@ -80,7 +80,7 @@ class _Checker:
             self.problem(path, f"{value!r} should have {places} decimals for {currency}")
 
     def money_set(self, path: str, node: Any, expected: Any = None) -> None:
-        """Shop money in the shop currency (equal to the plain field), presentment money in one of the order's currencies."""
+        """Shop money in the shop currency and equal to the plain field; presentment money in an order currency."""
         if not isinstance(node, dict):
             return
         shop = node.get("shop_money") or {}
@@ -264,7 +264,8 @@ class _Checker:
                 path = "$.order.tax_lines" if index is None else f"$.order.tax_lines[{index}].price"
                 self.problem(
                     path,
-                    f"{title}: the order lists {listed.get(title, ZERO)} but its lines and shipping carry {parts.get(title, ZERO)}",
+                    f"{title}: the order lists {listed.get(title, ZERO)} "
+                    f"but its lines and shipping carry {parts.get(title, ZERO)}",
                 )
 
     def payments(self) -> None:

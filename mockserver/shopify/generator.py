@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from mockserver.generation import (
@@ -96,23 +96,33 @@ class _Money:
     def __init__(self, currency: str, presentment: str):
         self.currency = currency
         self.presentment = presentment
+        self.step = quantum(currency)
 
     def text(self, amount: Decimal) -> str:
-        return money_text(amount, self.currency)
+        return str((amount + 0).quantize(self.step, rounding=ROUND_HALF_UP))
 
-    def set(self, amount: Decimal) -> dict[str, dict[str, str]]:
-        shop = {"amount": money_text(amount, self.currency), "currency_code": self.currency}
-        if self.presentment == self.currency:
-            return {"shop_money": shop, "presentment_money": dict(shop)}
-        shown = convert(amount, self.currency, self.presentment)
+    def set(self, amount: Decimal, text: str | None = None) -> dict[str, dict[str, str]]:
+        currency = self.currency
+        text = text or self.text(amount)
+        if self.presentment == currency:
+            return {
+                "shop_money": {"amount": text, "currency_code": currency},
+                "presentment_money": {"amount": text, "currency_code": currency},
+            }
+        shown = convert(amount, currency, self.presentment)
         return {
-            "shop_money": shop,
+            "shop_money": {"amount": text, "currency_code": currency},
             "presentment_money": {"amount": money_text(shown, self.presentment), "currency_code": self.presentment},
         }
 
+    def fields(self, key: str, amount: Decimal) -> dict[str, Any]:
+        """`{key: "9.99", key_set: {...}}`, the way Shopify pairs a money field with its MoneySet."""
+        text = self.text(amount)
+        return {key: text, f"{key}_set": self.set(amount, text)}
+
 
 def _timestamp(zone: ShopZone, moment: datetime) -> str:
-    return zone.local(moment).isoformat(timespec="seconds")
+    return zone.stamp(moment)
 
 
 def _token(rng: random.Random, prefix: str, length: int = 24) -> str:
@@ -190,7 +200,9 @@ class _OrderBuilder:
         regime = pick_regime(rng, currency)
         included = prices_include_tax(rng, currency)
         guest = rng.random() < 0.15
-        customer = self.catalog.customers[rng.randrange(len(self.catalog.customers))]
+        customers = self.catalog.customers
+        customer = customers[rng.randrange(len(customers))]
+        recipient = customers[rng.randrange(len(customers))] if rng.random() < 0.1 else customer  # a gift
 
         lines = self._lines()
         applications, codes = self._discounts(lines)
@@ -249,40 +261,31 @@ class _OrderBuilder:
             "location_id": None,
             "customer_locale": self.catalog.language,
             "total_weight": sum(line.product.grams * line.quantity for line in lines),
-            "total_line_items_price": money.text(items),
-            "total_line_items_price_set": money.set(items),
-            "total_discounts": money.text(discounts),
-            "total_discounts_set": money.set(discounts),
-            "subtotal_price": money.text(subtotal),
-            "subtotal_price_set": money.set(subtotal),
-            "total_tax": money.text(total_tax),
-            "total_tax_set": money.set(total_tax),
-            "total_price": money.text(total),
-            "total_price_set": money.set(total),
+            **money.fields("total_line_items_price", items),
+            **money.fields("total_discounts", discounts),
+            **money.fields("subtotal_price", subtotal),
+            **money.fields("total_tax", total_tax),
+            **money.fields("total_price", total),
             "total_shipping_price_set": money.set(shipping_price),
             "total_tip_received": money.text(ZERO),
             "total_outstanding": money.text(ZERO),
-            "current_subtotal_price": money.text(subtotal),
-            "current_subtotal_price_set": money.set(subtotal),
-            "current_total_tax": money.text(total_tax),
-            "current_total_tax_set": money.set(total_tax),
-            "current_total_discounts": money.text(discounts),
-            "current_total_discounts_set": money.set(discounts),
-            "current_total_price": money.text(total),
-            "current_total_price_set": money.set(total),
+            **money.fields("current_subtotal_price", subtotal),
+            **money.fields("current_total_tax", total_tax),
+            **money.fields("current_total_discounts", discounts),
+            **money.fields("current_total_price", total),
             "discount_applications": applications,
             "discount_codes": codes,
             "tax_lines": self._order_tax_lines(lines, shipping_taxes),
             "customer": None if guest else self._customer(customer),
             "billing_address": _address(customer),
-            "shipping_address": _address(customer),
+            "shipping_address": _address(recipient),
             "line_items": [self._line_item(line) for line in lines],
             "shipping_lines": [self._shipping_line(shipping_price, shipping_taxes)],
             "fulfillments": self._fulfillments(lines),
             "refunds": [],
         }
         document = {"order": order, "transactions": payments}
-        self._history(document, lines, shipping_price)
+        self._history(document)
         return document
 
     # -- lines, discounts, taxes, shipping ------------------------------------------------
@@ -348,7 +351,10 @@ class _OrderBuilder:
                 amount = percent_of(base, percent, self.currency)
                 code, value, kind = f"SAVE{percent}", f"{percent}.0", "percentage"
             else:
-                amount = min(base, nice_amount(Decimal(rng.choice((5, 10, 15, 20))), self.currency))
+                amount = min(
+                    (base / 2).quantize(quantum(self.currency)),
+                    nice_amount(Decimal(rng.choice((5, 10, 15, 20))), self.currency),
+                )
                 code, value, kind = f"WELCOME{rng.randrange(10, 99)}", money.text(amount), "fixed_amount"
             if amount > 0:
                 parts = split(amount, [line.before_cart for line in lines], self.currency)
@@ -545,8 +551,7 @@ class _OrderBuilder:
             "sku": line.variant.sku,
             "vendor": line.product.vendor,
             "quantity": line.shipped if for_fulfillment else line.quantity,
-            "price": money.text(line.price),
-            "price_set": money.set(line.price),
+            **money.fields("price", line.price),
         }
         if for_fulfillment:
             item["fulfillment_status"] = "fulfilled"
@@ -566,8 +571,7 @@ class _OrderBuilder:
                 "properties": [],
                 "variant_inventory_management": "shopify",
                 "duties": [],
-                "total_discount": money.text(line_discount),
-                "total_discount_set": money.set(line_discount),
+                **money.fields("total_discount", line_discount),
                 "discount_allocations": [
                     {"amount": money.text(amount), "amount_set": money.set(amount), "discount_application_index": index}
                     for index, amount in sorted((*line.line_discounts, *line.cart_discounts), key=lambda pair: pair[0])
@@ -598,10 +602,8 @@ class _OrderBuilder:
             "requested_fulfillment_service_id": None,
             "delivery_category": None,
             "discount_allocations": [],
-            "price": money.text(price),
-            "price_set": money.set(price),
-            "discounted_price": money.text(price),
-            "discounted_price_set": money.set(price),
+            **money.fields("price", price),
+            **money.fields("discounted_price", price),
             "tax_lines": [
                 {
                     "title": title,
@@ -664,9 +666,9 @@ class _OrderBuilder:
 
     # -- history: earlier refunds, made by the engine -----------------------------------------
 
-    def _history(self, document: dict[str, Any], lines: list[_Line], shipping_price: Decimal) -> None:
+    def _history(self, document: dict[str, Any]) -> None:
         rng = self.rng
-        outcome = weighted(rng, (70, 21, 9))  # untouched, partly refunded, fully refunded
+        outcome = weighted(rng, (80, 14, 6))  # untouched, partly refunded, fully refunded
         if outcome == 0:
             return
         moment = self.placed + timedelta(days=3 + rng.randrange(14), hours=rng.randrange(12))
@@ -858,7 +860,7 @@ def currency(document: dict[str, Any]) -> str:
 
 def generate_order(settings: GeneratorSettings, index: int) -> dict[str, Any]:
     """Order number `index` (1-based) of a run; the same settings and index always give the same order."""
-    catalog = build_catalog(settings.seed, settings.locale, PLATFORM_NAME, settings.currencies)
+    catalog = build_catalog(settings.seed, settings.locale, PLATFORM_NAME)
     return _OrderBuilder(settings, catalog, index).build()
 
 

@@ -245,7 +245,11 @@ def _processing_order(transaction: dict[str, Any]) -> tuple[datetime, int]:
 def _amount(value: Any, field_name: str, currency: str) -> Decimal:
     """A request amount, refused when it has more decimals than the currency has."""
     amount = parse_money(value)
-    if amount != amount.quantize(quantum(currency)):
+    # Read the digits instead of quantizing: `quantize` raises InvalidOperation for amounts with
+    # more than 28 digits (1e26 in USD), which the caller then refuses as above the maximum.
+    _, digits, exponent = amount.as_tuple()
+    beyond = -minor_unit(currency) - int(exponent)  # digits past the currency's decimal places
+    if beyond > 0 and any(digits[-beyond:]):
         raise TooManyDecimals(field_name, currency, minor_unit(currency))
     return amount + 0  # normalise -0
 

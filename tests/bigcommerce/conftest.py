@@ -1,10 +1,15 @@
-"""BigCommerce test fixtures: one strict app per module for tests that only read."""
+"""BigCommerce test fixtures: one strict app per module, reset to the fixtures before each test.
+
+Building an app loads and compiles every spec (about half a second); the store's reset puts
+every order back as the fixtures have it, which is all a test needs from a fresh app.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from mockserver.app import MockConfig, create_app, server_of
@@ -12,9 +17,21 @@ from tests.conftest import FIXTURES_DIR
 
 
 @pytest.fixture(scope="module")
-def reader() -> Iterator[FlaskClient]:
-    """A strict app over the committed fixtures, shared by a module's tests that change nothing."""
+def module_app() -> Iterator[Flask]:
     app = create_app(MockConfig(fixtures_dir=FIXTURES_DIR, strict_responses=True))
     app.testing = True
-    yield app.test_client()
+    yield app
     server_of(app).store.close()
+
+
+@pytest.fixture
+def client(module_app: Flask) -> FlaskClient:
+    """A strict app over the committed fixtures, as they are on disk (shadows the shared `client`)."""
+    server_of(module_app).reset()
+    return module_app.test_client()
+
+
+@pytest.fixture(scope="module")
+def reader(module_app: Flask) -> FlaskClient:
+    """For modules whose tests change nothing: no reset between them."""
+    return module_app.test_client()

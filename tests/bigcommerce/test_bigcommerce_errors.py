@@ -10,7 +10,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from mockserver.app import MockConfig, create_app, server_of
-from tests.conftest import FIXTURES_DIR
+from mockserver.bigcommerce import PLATFORM
+from mockserver.openapi import Spec
+from tests.conftest import FIXTURES_DIR, REPO_ROOT
 
 TOKEN = {"X-Auth-Token": "any-token"}
 QUOTE = "/stores/abc123/v3/orders/100/payment_actions/refund_quotes"
@@ -182,3 +184,45 @@ def test_body_over_one_mebibyte_is_413(reader: FlaskClient) -> None:
     response = reader.post(QUOTE, data=raw, headers={**TOKEN, "Content-Type": "application/json"})
     assert response.status_code == 413
     assert_v3_error(response.get_json(), 413)
+
+
+# -- errors scripted by scenarios ------------------------------------------------------------
+
+
+def _spec() -> Spec:
+    return Spec(REPO_ROOT / "specs" / "bigcommerce-v3.yaml")
+
+
+SCRIPTED_STATUSES = [400, 401, 403, 404, 413, 415, 422, 429, 500, 501, 503]
+
+
+@pytest.mark.parametrize("status", SCRIPTED_STATUSES)
+def test_scripted_errors_fit_every_operations_declared_response(status: int) -> None:
+    for operation in _spec().operations.values():
+        error = PLATFORM.errors.scripted(
+            operation.path, status, "Scripted", {"items.0.quantity": "why"}, operation.method
+        )
+        assert operation.response_violations(status, error.body) == [], (operation.operation_id, error.body)
+
+
+def test_scripted_429_carries_the_rate_limit_headers() -> None:
+    error = PLATFORM.errors.scripted("/stores/{store_hash}/v2/orders/{order_id}", 429, "Too Many Requests", None)
+    assert error.body == [{"status": 429, "message": "Too Many Requests"}]
+    for header in (
+        "X-Rate-Limit-Time-Window-Ms",
+        "X-Rate-Limit-Time-Reset-Ms",
+        "X-Rate-Limit-Requests-Quota",
+        "X-Rate-Limit-Requests-Left",
+        "X-Retry-After",
+    ):
+        assert error.headers[header].isdigit()
+
+
+def test_scripted_refund_errors_use_the_documented_wrappers() -> None:
+    path = "/stores/abc123/v3/orders/42/payment_actions/refunds"
+    wrapped = PLATFORM.errors.scripted(path, 422, "Refund amount is greater than remaining amount", None, "POST")
+    assert wrapped.body == {
+        "data": [{"status": 422, "title": "Refund amount is greater than remaining amount", "type": STATUS_PAGE}]
+    }
+    failed = PLATFORM.errors.scripted(path, 503, "Tax service gone away", None, "POST")
+    assert failed.body == {"data": [{"order_id": 42, "status": 503, "error": "Tax service gone away"}], "meta": {}}

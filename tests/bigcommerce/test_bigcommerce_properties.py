@@ -35,7 +35,7 @@ from tests.conftest import FIXTURES_DIR
 TOKEN = {"X-Auth-Token": "any-token"}
 STORE = "propstore"
 PROPERTY_SETTINGS = settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
 
 
@@ -173,7 +173,7 @@ def test_refunding_everything_in_any_partition_returns_exactly_the_order(
     refund_everything(mock, spec, data)
 
 
-@settings(PROPERTY_SETTINGS, max_examples=15)
+@settings(PROPERTY_SETTINGS, max_examples=25)
 @given(spec=order_specs(currencies=["JPY", "KWD"]), data=st.data())
 def test_zero_and_three_decimal_currencies_add_up_exactly(mock: Mock, spec: OrderSpec, data: st.DataObject) -> None:
     refund_everything(mock, spec, data)

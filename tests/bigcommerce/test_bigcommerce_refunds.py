@@ -398,3 +398,33 @@ def test_orders_pinned_elsewhere_cannot_be_quoted_or_refunded(client: FlaskClien
         refund(client, 101, {"items": items, "payments": [{"provider_id": "stripe", "amount": 12.84}]}).status_code
         == 404
     )
+
+
+def test_manual_order_without_transactions(make_app: Any) -> None:
+    """No transactions: GET transactions is 204, and only store credit and custom are offered."""
+    app = make_app()
+    spec = OrderSpec(
+        "USD", "USD", False, False, (LineSpec(2500, 2, Decimal(0), 0),), 0, 0, 0, 0, Decimal(0), ("stripe",), 0
+    )
+    document = build_order(spec, order_id=778)
+    document["transactions"] = []
+    document["order"]["payment_status"] = ""
+    server_of(app).load_order(PLATFORM, document, baseline=True)
+    client = app.test_client()
+    assert client.get(f"/stores/{STORE}/v3/orders/778/transactions", headers=TOKEN).status_code == 204
+    body = quote(client, 778, {"items": [{"item_type": "PRODUCT", "item_id": 7782, "quantity": 1}]}).get_json()
+    assert methods(body) == [[("storecredit", Decimal(25))], [("custom", Decimal(25))]]
+    created = refund(
+        client,
+        778,
+        {
+            "tax_adjustment_amount": 0,
+            "items": [{"item_type": "ORDER", "item_id": 778, "amount": 5}],
+            "payments": [{"provider_id": "custom", "amount": 5}],
+        },
+    )
+    assert created.status_code == 201
+    transactions = client.get(f"/stores/{STORE}/v3/orders/778/transactions", headers=TOKEN).get_json()["data"]
+    assert [(t["event"], t["gateway"], t["amount"], t["gateway_transaction_id"]) for t in transactions] == [
+        ("refund", "custom", 5, None)
+    ]

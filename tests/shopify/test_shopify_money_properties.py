@@ -86,7 +86,7 @@ def partitions(draw: st.DrawFn, document: dict[str, Any]) -> list[dict[str, Any]
     bounds = [0, *cuts, int(shipping / step)]
     for index in range(count):
         part = (bounds[index + 1] - bounds[index]) * step
-        if index == count - 1 and draw(st.booleans()):
+        if part and index == count - 1 and draw(st.booleans()):
             requests[index]["shipping"] = {"full_refund": True}
         elif part:
             requests[index]["shipping"] = {"amount": str(part)}

@@ -6,6 +6,7 @@ import itertools
 import threading
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -13,6 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shopify_orders import assert_never_more_than_paid, orders, refund_requests
 from shopify_support import BASE, TOKEN_HEADERS, load_order
+
+from mockserver.app import server_of
 
 ORDER_IDS = itertools.count(810_000_001)
 
@@ -138,3 +141,22 @@ def test_concurrent_money_only_refunds_stop_at_the_parents_amount(make_shopify_a
         f"{BASE}/orders/{order_id}/refunds/calculate.json", json={"refund": {}}, headers=TOKEN_HEADERS
     )
     assert calculated.get_json()["refund"]["transactions"][0]["maximum_refundable"] == "2.00"
+
+
+def test_a_created_refund_survives_a_restart_with_a_state_file(
+    make_shopify_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    state = tmp_path / "state.sqlite3"
+    first = make_shopify_app(state_path=state)
+    order_id = load_order(first, _ten_unit_order(820_000_003))
+    body = {"refund": {"transactions": [{"parent_id": 77, "amount": "12.34", "kind": "refund"}]}}
+    created = first.test_client().post(f"{BASE}/orders/{order_id}/refunds.json", json=body, headers=TOKEN_HEADERS)
+    assert created.status_code == 201
+    server_of(first).store.close()
+
+    second = make_shopify_app(state_path=state).test_client()
+    refund_id = created.get_json()["refund"]["id"]
+    shown = second.get(f"{BASE}/orders/{order_id}/refunds/{refund_id}.json", headers=TOKEN_HEADERS)
+    assert shown.status_code == 200 and shown.get_json() == created.get_json()
+    quote = second.post(f"{BASE}/orders/{order_id}/refunds/calculate.json", json={"refund": {}}, headers=TOKEN_HEADERS)
+    assert quote.get_json()["refund"]["transactions"][0]["maximum_refundable"] == "87.66"

@@ -1,0 +1,349 @@
+"""`refund-mock fuzz`: the checks refund-mock passes, run against any server that claims its specs.
+
+One runner serves three callers: this command (a URL), the test suite (the Flask app, called
+in-process through WSGI) and `scripts/fuzz` (more examples, a fresh seed). It drives
+Schemathesis's own engine, the one behind `schemathesis run`, with the settings of
+`schemathesis.toml`, so every caller judges a server by the same rules and counts cases the
+same way. Schemathesis is a test dependency: `pip install 'refund-mock[test]'`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import tomllib
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import chain
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from mockserver.openapi import data_dir
+
+if TYPE_CHECKING:
+    from schemathesis.config import SchemathesisConfig
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SETTINGS_NAME = "schemathesis.toml"
+SPEC_FILES = {"shopify": "shopify-2020-10.yaml", "bigcommerce": "bigcommerce-v3.yaml", "admin": "admin.yaml"}
+TOKEN_HEADERS = {"shopify": "X-Shopify-Access-Token", "bigcommerce": "X-Auth-Token"}
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
+CONTRACT_TOKEN = "refund-mock-contract"  # the token schemathesis.toml sends
+REPORT_FORMATS = ("junit", "ndjson")
+
+
+def settings_file() -> Path:
+    """`schemathesis.toml`: inside an installed wheel, or at the root of a source checkout."""
+    for candidate in (PACKAGE_DIR / SETTINGS_NAME, PACKAGE_DIR.parent / SETTINGS_NAME):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"cannot find {SETTINGS_NAME} beside the mockserver package")
+
+
+def spec_file(name: str) -> Path:
+    return data_dir("specs") / SPEC_FILES[name]
+
+
+def every_scope() -> list[str]:
+    """Every scope the platform specs' operations ask for."""
+    from mockserver.openapi import load_spec
+
+    scopes: set[str] = set()
+    for name in TOKEN_HEADERS:
+        for operation in load_spec(spec_file(name)).operations.values():
+            scopes.update(scope for alternative in operation.required_scopes() for scope in alternative)
+    return sorted(scopes)
+
+
+def contract_tokens(token: str = CONTRACT_TOKEN) -> dict[str, list[str]]:
+    """`serve --tokens` content for a contract run: one token with every scope, nothing else.
+
+    The `ignored_auth` check sends requests with a wrong token and expects a 401; a mock that
+    accepts any token (its default, convenient for local work) would rightly fail it.
+    """
+    return {token: every_scope()}
+
+
+def build_config(
+    *,
+    token: str | None = None,
+    max_examples: int | None = None,
+    seed: int | None = None,
+    phases: Iterable[str] | None = None,
+    workers: int | None = None,
+) -> SchemathesisConfig:
+    """The settings of `schemathesis.toml`, with this run's token, budget, seed and phases."""
+    from schemathesis.config import SchemathesisConfig
+
+    path = settings_file()
+    data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    if token is not None:
+        for project in data.get("project", []):
+            for scheme in project.get("auth", {}).get("openapi", {}).values():
+                scheme["api_key"] = token
+    if max_examples is not None:
+        data.setdefault("generation", {})["max-examples"] = max_examples
+    if seed is not None:
+        data["seed"] = seed
+    if phases is not None:
+        chosen = set(phases)
+        for phase in PHASES:
+            data.setdefault("phases", {}).setdefault(phase, {})["enabled"] = phase in chosen
+    if workers is not None:
+        data["workers"] = workers
+    return SchemathesisConfig.from_dict(data, base_dir=str(path.parent))
+
+
+@dataclass
+class FoundFailure:
+    """One failing case: what broke, what the server answered, and how to send it again."""
+
+    operation: str
+    problems: list[tuple[str, str]]  # (title, message), e.g. ("Response violates schema", "...")
+    status: int | None
+    curl: str | None
+
+    def render(self, index: int) -> str:
+        lines = [f"{index}. {self.operation}" + (f" -> {self.status}" if self.status is not None else "")]
+        for title, message in self.problems:
+            lines.append(f"   {title}")
+            lines.extend(f"     {line}" for line in message.strip().splitlines()[:12] if line.strip())
+        if self.curl:
+            lines.append("   Reproduce with:")
+            lines.append(f"     {self.curl}")
+        return "\n".join(lines)
+
+
+@dataclass
+class ContractRun:
+    """What one run of the checks against one spec found."""
+
+    spec: str
+    target: str
+    seed: int
+    cases: dict[str, int] = field(default_factory=dict)  # generated cases per phase
+    failures: list[FoundFailure] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    operations_tested: int = 0
+    operations_total: int = 0
+    links_total: int = 0  # OpenAPI links (declared and inferred) the stateful phase could follow
+    links_followed: list[str] = field(default_factory=list)
+    statuses: dict[str, Counter[int]] = field(default_factory=dict)  # operation -> status -> answers
+    seconds: float = 0.0
+
+    @property
+    def total_cases(self) -> int:
+        return sum(self.cases.values())
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures and not self.errors and self.total_cases > 0
+
+    def headline(self) -> str:
+        phases = ", ".join(f"{phase} {self.cases.get(phase, 0)}" for phase in PHASES)
+        verdict = "passed" if self.passed else f"{len(self.failures)} failures, {len(self.errors)} errors"
+        return (
+            f"{self.spec}: {self.total_cases} cases ({phases}), {verdict}; "
+            f"{self.operations_tested}/{self.operations_total} operations, "
+            f"links {len(self.links_followed)}/{self.links_total} followed, "
+            f"{self.seconds:.1f}s, seed {self.seed}"
+        )
+
+    def report(self) -> str:
+        """The summary a person reads: the counts, then every failure with its curl command."""
+        parts = [f"{self.headline()}\n  target: {self.target}"]
+        for index, failure in enumerate(self.failures, 1):
+            parts.append(failure.render(index))
+        for error in self.errors:
+            parts.append(f"error: {error}")
+        return "\n\n".join(parts)
+
+
+def _count_statuses(statuses: dict[str, Counter[int]], recorder: Any) -> None:
+    for case_id, interaction in recorder.interactions.items():
+        node = recorder.cases.get(case_id)
+        if node is None or interaction.response is None:
+            continue
+        label = node.value.operation.label
+        statuses.setdefault(label, Counter())[interaction.response.status_code] += 1
+
+
+def _with_token_placeholder(curl: str) -> str:
+    """Sanitised tokens come out as `[Filtered]`; turn them into `$TOKEN` so the command can be pasted."""
+    return re.sub(r"-H '([A-Za-z-]+): \[Filtered\]'", r'-H "\1: $TOKEN"', curl)
+
+
+def _failures(statistic: Any) -> Iterator[FoundFailure]:
+    for label, grouped in statistic.failures.items():
+        for group in grouped.values():
+            response = group.response
+            yield FoundFailure(
+                operation=label,
+                problems=[(failure.title, failure.message) for failure in group.failures],
+                status=response.status_code if response is not None else None,
+                curl=_with_token_placeholder(group.code_sample) if group.code_sample else None,
+            )
+
+
+def _report_handlers(spec: str, report: tuple[str, Path] | None, config: Any) -> list[Any]:
+    if report is None:
+        return []
+    from schemathesis.cli.commands.run.handlers.junitxml import JunitXMLHandler
+    from schemathesis.cli.commands.run.handlers.ndjson import NdjsonHandler
+
+    kind, directory = report
+    directory.mkdir(parents=True, exist_ok=True)
+    if kind == "junit":
+        return [JunitXMLHandler(directory / f"{spec}-junit.xml")]
+    return [NdjsonHandler(directory / f"{spec}.ndjson", config)]
+
+
+@contextmanager
+def _in_process_probes() -> Iterator[None]:
+    """Let `ignored_auth` send its probe (the request again, without the token) to a WSGI app.
+
+    Schemathesis 4.32 strips the requests session from that probe but keeps the socket-level
+    settings (max_redirects, verify, cert, proxies) that only a session understands, and
+    werkzeug's test client refuses them with a TypeError. They mean nothing in-process, so
+    they are dropped for the duration of an in-process run; HTTP runs are untouched.
+    """
+    from schemathesis.transport.wsgi import WSGITransport
+
+    original = WSGITransport.send
+
+    def send(self: Any, case: Any, *, session: Any = None, **kwargs: Any) -> Any:
+        if session is None:
+            for name in ("max_redirects", "verify", "cert", "proxies"):
+                kwargs.pop(name, None)
+        return original(self, case, session=session, **kwargs)
+
+    WSGITransport.send = send  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        WSGITransport.send = original  # type: ignore[method-assign]
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+def run_contract(
+    spec: str,
+    *,
+    config: SchemathesisConfig,
+    base_url: str | None = None,
+    app: Any = None,
+    report: tuple[str, Path] | None = None,
+) -> ContractRun:
+    """Run every check of every phase on the operations of `spec` (shopify, bigcommerce or admin).
+
+    Give `base_url` to test a server over HTTP, or `app` (a WSGI app) to call it in-process.
+    """
+    import schemathesis
+    from schemathesis.cli.commands.run.context import ExecutionContext
+    from schemathesis.cli.events import LoadingFinished
+    from schemathesis.engine import events, from_schema
+
+    if (base_url is None) == (app is None):
+        raise ValueError("give either base_url or app")
+    started = time.perf_counter()
+    schema = schemathesis.openapi.from_path(spec_file(spec), config=config)
+    if app is not None:
+        schema.app = app
+    else:
+        schema.config.update(base_url=base_url)
+    context = ExecutionContext(config=schema.config)
+    handlers = _report_handlers(spec, report, schema.config)
+    run = ContractRun(spec=spec, target=base_url or "in-process (WSGI)", seed=config.seed)
+    loaded = LoadingFinished.from_schema(
+        schema, location=str(spec_file(spec)), start_time=time.time(), base_url=base_url or ""
+    )
+    links_followed: set[str] = set()
+    for handler in handlers:
+        handler.start(context)
+    try:
+        with _in_process_probes() if app is not None else _nothing():
+            for event in chain([loaded], from_schema(schema).execute()):
+                context.on_event(event)
+                for handler in handlers:
+                    handler.handle_event(context, event)
+                if isinstance(event, events.ScenarioFinished) and event.is_test_scenario:
+                    phase = event.phase.value
+                    run.cases[phase] = run.cases.get(phase, 0) + len(event.recorder.cases)
+                    _count_statuses(run.statuses, event.recorder)
+                    links_followed.update(
+                        case.transition.id
+                        for case in event.recorder.cases.values()
+                        if case.transition is not None and case.is_transition_applied
+                    )
+                elif isinstance(event, events.PhaseStarted) and event.payload is not None:
+                    run.links_total = max(run.links_total, event.payload.transitions_total)
+                elif isinstance(event, events.NonFatalError):
+                    run.errors.append(f"{event.label}: {event.info.format(base_url_is_set=base_url is not None)}")
+                elif isinstance(event, events.FatalError):
+                    run.errors.append(f"fatal: {event.exception!r}")
+    finally:
+        for handler in handlers:
+            handler.shutdown(context)
+    statistic = context.statistic
+    run.failures = list(_failures(statistic))
+    run.operations_tested = len(statistic.tested_operations)
+    run.operations_total = schema.statistic.operations.total
+    run.links_followed = sorted(links_followed)
+    run.seconds = time.perf_counter() - started
+    return run
+
+
+@click.command()
+@click.option(
+    "--platform",
+    "platform",
+    required=True,
+    type=click.Choice(["shopify", "bigcommerce", "admin"]),
+    help="Which spec the server claims to implement.",
+)
+@click.option("--url", required=True, help="Base URL of the server, e.g. http://127.0.0.1:8080.")
+@click.option("--token", help="Access token to send (X-Shopify-Access-Token or X-Auth-Token).")
+@click.option("--max-examples", type=click.IntRange(min=1), help="Fuzzing cases per operation (default: the toml's).")
+@click.option("--seed", type=int, help="Reproduce an earlier run (its seed is printed in the summary).")
+@click.option(
+    "--report",
+    nargs=2,
+    type=(click.Choice(REPORT_FORMATS), click.Path(file_okay=False, path_type=Path)),
+    help="Also write a report: junit or ndjson, and the folder to write it to.",
+)
+def fuzz(
+    platform: str,
+    url: str,
+    token: str | None,
+    max_examples: int | None,
+    seed: int | None,
+    report: tuple[str, Path] | None,
+) -> None:
+    """Check a server against a refund-mock spec with every Schemathesis check.
+
+    Runs the examples, coverage, fuzzing and stateful phases with the settings of
+    schemathesis.toml, prints each failure with a curl command that reproduces it, and exits 1
+    when anything failed.
+    """
+    try:
+        config = build_config(token=token, max_examples=max_examples, seed=seed)
+    except ImportError as error:
+        raise click.ClickException(
+            f"refund-mock fuzz needs Schemathesis ({error}); install it with pip install 'refund-mock[test]'"
+        ) from error
+    click.echo(f"Checking {url} against {SPEC_FILES[platform]} (schemathesis, all checks, all phases)...")
+    run = run_contract(platform, config=config, base_url=url.rstrip("/"), report=report)
+    click.echo(run.report())
+    if report is not None:
+        click.echo(f"\n{report[0]} report written to {report[1]}")
+    if any(failure.curl and "$TOKEN" in failure.curl for failure in run.failures):
+        click.echo("\n(The curl commands read your token from $TOKEN.)")
+    if not run.passed:
+        raise SystemExit(1)

@@ -1,0 +1,361 @@
+"""`refund-mock fixtures generate` and `validate` as a user runs them, and the quotes against the server.
+
+The quotes written beside generated orders must be exactly what a server started on those files
+answers; the committed set in `fixtures/` is checked the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tracemalloc
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+from flask.testing import FlaskClient
+
+from mockserver import fixtures as fixtures_module
+from mockserver.app import MockConfig, create_app, server_of
+from mockserver.bigcommerce import generator as bigcommerce_generator
+from mockserver.cli import main
+from mockserver.generation import GeneratorSettings
+from mockserver.shopify import generator as shopify_generator
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+COMMITTED = REPO_ROOT / "fixtures"
+GENERATORS = {"shopify": shopify_generator, "bigcommerce": bigcommerce_generator}
+FOUR_CURRENCIES = "USD,EUR,JPY,KWD"
+
+
+def run(*arguments: str) -> Result:
+    return CliRunner().invoke(main, ["fixtures", *arguments], catch_exceptions=False)
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """12 orders per platform in four currencies, with quotes, written by the command."""
+    out = tmp_path_factory.mktemp("generated")
+    result = run("generate", "--count", "12", "--seed", "31", "--currencies", FOUR_CURRENCIES, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    return out
+
+
+# -- what generate writes --------------------------------------------------------------------------
+
+
+def test_generate_writes_orders_and_quotes_per_platform(generated: Path) -> None:
+    for platform, module in GENERATORS.items():
+        orders = sorted((generated / platform / "orders").glob("*.json"))
+        quotes = sorted((generated / platform / "quotes").glob("*.json"))
+        assert len(orders) == 12
+        assert [path.name for path in quotes] == [path.name for path in orders]
+        for path in orders:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            assert path.stem == str(module.order_id(document))
+    leftovers = [path for path in generated.iterdir() if path.name.startswith(".")]
+    assert leftovers == [], "the staging folder is removed after a successful run"
+
+
+def test_quotes_name_the_four_ready_made_requests(generated: Path) -> None:
+    names: set[str] = set()
+    for platform in GENERATORS:
+        for path in (generated / platform / "quotes").glob("*.json"):
+            entries = json.loads(path.read_text(encoding="utf-8"))
+            assert all(set(entry) == {"name", "request", "response"} for entry in entries)
+            names |= {entry["name"] for entry in entries}
+    assert names == {"one line", "several lines", "shipping only", "everything left"}
+
+
+def test_summary_counts_orders_per_platform_and_currency(tmp_path: Path) -> None:
+    result = run("generate", "--platform", "bigcommerce", "--count", "6", "--seed", "3", "--out", str(tmp_path))
+    assert result.exit_code == 0
+    assert "bigcommerce: 6 orders (USD 6)" in result.stdout
+    assert "6 orders written in" in result.stdout
+    assert result.stderr == "", "no progress bar when the output is not a terminal"
+
+
+def check_quotes_against(client: FlaskClient, folder: Path) -> int:
+    """Send every stored request to the server and compare its answer with the stored response."""
+    checked = 0
+    for platform, module in GENERATORS.items():
+        for path in sorted((folder / platform / "quotes").glob("*.json")):
+            document = json.loads((folder / platform / "orders" / path.name).read_text(encoding="utf-8"))
+            for entry in json.loads(path.read_text(encoding="utf-8")):
+                answer = client.post(module.quote_path(document), json=entry["request"], headers=module.QUOTE_HEADERS)
+                assert answer.status_code in (200, 201), (path.name, entry["name"], answer.get_json())
+                assert answer.get_json() == entry["response"], (path.name, entry["name"])
+                checked += 1
+    return checked
+
+
+def test_stored_quotes_are_what_the_server_answers(generated: Path) -> None:
+    app = create_app(MockConfig(fixtures_dir=generated, strict_responses=True))
+    try:
+        assert server_of(app).fixture_errors == []
+        assert check_quotes_against(app.test_client(), generated) > 50
+    finally:
+        server_of(app).store.close()
+
+
+def test_generated_earlier_refunds_are_served_as_the_server_lists_them(generated: Path) -> None:
+    app = create_app(MockConfig(fixtures_dir=generated, strict_responses=True))
+    client = app.test_client()
+    try:
+        for path in (generated / "shopify" / "orders").glob("*.json"):
+            order = json.loads(path.read_text(encoding="utf-8"))["order"]
+            listed = client.get(
+                f"/admin/api/2020-10/orders/{order['id']}/refunds.json", headers=shopify_generator.QUOTE_HEADERS
+            ).get_json()
+            assert listed == {"refunds": order["refunds"]}
+        for path in (generated / "bigcommerce" / "orders").glob("*.json"):
+            document = json.loads(path.read_text(encoding="utf-8"))
+            listed = client.get(
+                f"/stores/abc/v3/orders/{document['order']['id']}/payment_actions/refunds",
+                headers=bigcommerce_generator.QUOTE_HEADERS,
+            ).get_json()
+            assert listed["data"] == sorted(document["refunds"], key=lambda refund: refund["id"])
+    finally:
+        server_of(app).store.close()
+
+
+# -- reproducibility across processes -----------------------------------------------------------------
+
+
+GENERATE_ARGUMENTS = ("generate", "--count", "3", "--seed", "99", "--currencies", FOUR_CURRENCIES, "--out")
+
+
+def test_same_command_gives_byte_identical_files_in_another_process(tmp_path: Path) -> None:
+    """Another process, with another hash seed and another local time zone, writes the same bytes."""
+    command = [sys.executable, "-c", "from mockserver.cli import main; main()", "fixtures", *GENERATE_ARGUMENTS]
+    environment = {**os.environ, "PYTHONHASHSEED": "12345", "TZ": "Asia/Kolkata"}
+    process = subprocess.Popen(
+        [*command, str(tmp_path / "other")], cwd=REPO_ROOT, env=environment, stdout=subprocess.PIPE
+    )
+    assert run(*GENERATE_ARGUMENTS, str(tmp_path / "here")).exit_code == 0
+    process.communicate(timeout=240)
+    assert process.returncode == 0
+    here, other = files_under(tmp_path / "here"), files_under(tmp_path / "other")
+    assert len(here) == 12
+    assert here == other
+
+
+def test_a_different_seed_changes_every_file(tmp_path: Path) -> None:
+    for seed, folder in (("1", "one"), ("2", "two")):
+        result = run("generate", "--count", "4", "--seed", seed, "--no-quotes", "--out", str(tmp_path / folder))
+        assert result.exit_code == 0
+    one, two = files_under(tmp_path / "one"), files_under(tmp_path / "two")
+    assert one.keys() == two.keys()
+    assert all(one[name] != two[name] for name in one)
+
+
+# -- formats ------------------------------------------------------------------------------------------
+
+
+def test_yaml_holds_the_same_documents_as_json(tmp_path: Path) -> None:
+    for output_format in ("json", "yaml"):
+        result = run(
+            "generate", "--count", "3", "--seed", "8", "--format", output_format, "--out", str(tmp_path / output_format)
+        )
+        assert result.exit_code == 0
+    for platform in GENERATORS:
+        for json_file in (tmp_path / "json" / platform / "orders").glob("*.json"):
+            yaml_file = tmp_path / "yaml" / platform / "orders" / f"{json_file.stem}.yaml"
+            assert yaml.safe_load(yaml_file.read_text(encoding="utf-8")) == json.loads(json_file.read_text("utf-8"))
+        assert len(list((tmp_path / "yaml" / platform / "quotes").glob("*.yaml"))) == 3
+
+
+def test_ndjson_streams_one_order_per_line_without_quotes_by_default(tmp_path: Path) -> None:
+    result = run("generate", "--count", "40", "--seed", "4", "--format", "ndjson", "--out", str(tmp_path))
+    assert result.exit_code == 0
+    for platform, module in GENERATORS.items():
+        lines = (tmp_path / platform / "orders.ndjson").read_text(encoding="utf-8").splitlines()
+        documents = [json.loads(line) for line in lines]
+        assert [module.order_id(document) for document in documents] == [
+            module.ORDER_ID_BASE + index for index in range(1, 41)
+        ]
+        assert not (tmp_path / platform / "quotes.ndjson").exists()
+    validated = run("validate", str(tmp_path))
+    assert validated.exit_code == 0, validated.output
+
+
+def test_ndjson_quotes_when_asked(tmp_path: Path) -> None:
+    result = run(
+        "generate", "--platform", "shopify", "--count", "3", "--format", "ndjson", "--quotes", "--out", str(tmp_path)
+    )
+    assert result.exit_code == 0
+    rows = [json.loads(line) for line in (tmp_path / "shopify" / "quotes.ndjson").read_text("utf-8").splitlines()]
+    assert [row["order_id"] for row in rows] == [shopify_generator.ORDER_ID_BASE + index for index in (1, 2, 3)]
+    assert all(row["quotes"] for row in rows)
+
+
+def peak_bytes(out: Path, count: int) -> int:
+    run_settings = GeneratorSettings(seed=12)
+    list(shopify_generator.generate(run_settings, 1))  # the Faker catalog is built once, before measuring
+    out.mkdir()
+    tracemalloc.start()
+    try:
+        fixtures_module.run_generation(run_settings, ("shopify",), count, out, "ndjson", with_quotes=False)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_ndjson_memory_stays_flat_as_the_count_grows(tmp_path: Path) -> None:
+    small = peak_bytes(tmp_path / "small", 60)
+    large = peak_bytes(tmp_path / "large", 360)
+    assert large < small * 1.3 + 256 * 1024, (small, large)
+
+
+# -- bad arguments and failures -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--platform", "magento"], "'magento' is not one of"),
+        (["--count", "0"], "0 is not in the range x>=1"),
+        (["--count", "many"], "'many' is not a valid integer"),
+        (["--currencies", "USD,XYZ"], "unknown currency 'XYZ'"),
+        (["--locale", "xx_YY"], "unknown locale 'xx_YY'"),
+        (["--format", "csv"], "'csv' is not one of"),
+    ],
+)
+def test_bad_arguments_get_one_line_and_exit_code_2(tmp_path: Path, arguments: list[str], message: str) -> None:
+    out = tmp_path / "out"
+    result = run("generate", "--out", str(out), *arguments)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert message in result.stderr
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_an_unwritable_output_folder_is_a_bad_argument(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    result = run("generate", "--count", "2", "--out", str(blocker / "fixtures"))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: cannot write to --out") and result.stderr.count("\n") == 1
+
+
+def test_a_failed_run_leaves_no_file_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Orders written before the failure are not left half-done: the run writes nothing at all."""
+    keep = tmp_path / "shopify" / "orders" / "keep.json"
+    keep.parent.mkdir(parents=True)
+    keep.write_text("{}", encoding="utf-8")
+    original = bigcommerce_generator.generate
+
+    def failing(settings: GeneratorSettings, count: int, start: int = 1) -> Iterator[dict[str, Any]]:
+        yield from original(settings, 2, start)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(bigcommerce_generator, "generate", failing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        run("generate", "--count", "3", "--out", str(tmp_path))
+    assert [path.relative_to(tmp_path).as_posix() for path in tmp_path.rglob("*") if path.is_file()] == [
+        "shopify/orders/keep.json"
+    ]
+    assert not [path for path in tmp_path.iterdir() if path.name.startswith(".")]
+
+
+# -- validate -------------------------------------------------------------------------------------------
+
+
+def test_validate_accepts_generated_files(generated: Path) -> None:
+    result = run("validate", str(generated))
+    assert result.exit_code == 0, result.output
+    assert "48 documents in 48 files checked: no problems" in result.stderr
+
+
+def test_validate_reports_file_path_and_reason_and_exits_1(generated: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(generated, broken)
+    shopify_file = sorted((broken / "shopify" / "orders").glob("*.json"))[0]
+    document = json.loads(shopify_file.read_text(encoding="utf-8"))
+    document["order"]["total_price"] = "0.00" if document["order"]["currency"] != "JPY" else "0"
+    shopify_file.write_text(json.dumps(document), encoding="utf-8")
+    bigcommerce_file = sorted((broken / "bigcommerce" / "orders").glob("*.json"))[0]
+    document = json.loads(bigcommerce_file.read_text(encoding="utf-8"))
+    document["products"][0]["quantity"] = "two"
+    bigcommerce_file.write_text(json.dumps(document), encoding="utf-8")
+    (broken / "bigcommerce" / "orders" / "9999.json").write_text("{not json", encoding="utf-8")
+
+    result = run("validate", str(broken))
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert f"{shopify_file}: $.order.total_price: is 0" in "\n".join(lines)
+    assert any(line.startswith(f"{bigcommerce_file}: $.products[0].quantity: must be an integer") for line in lines)
+    assert any(
+        line.startswith(f"{broken / 'bigcommerce' / 'orders' / '9999.json'}: $: cannot be read") for line in lines
+    )
+    assert "problems in 3 files" in result.stderr
+
+
+def test_validate_checks_quotes_against_the_quote_operation(generated: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "quotes"
+    shutil.copytree(generated, broken)
+    quote_file = sorted((broken / "bigcommerce" / "quotes").glob("*.json"))[0]
+    entries = json.loads(quote_file.read_text(encoding="utf-8"))
+    entries[0]["request"]["items"][0]["item_type"] = "EVERYTHING"
+    del entries[0]["response"]["data"]["refund_methods"]
+    quote_file.write_text(json.dumps(entries), encoding="utf-8")
+    result = run("validate", str(broken))
+    assert result.exit_code == 1
+    assert f"{quote_file}: $[0].request.items[0].item_type: must be one of" in result.stdout
+    assert f"{quote_file}: $[0].response.data.refund_methods: is required" in result.stdout
+
+
+def test_validate_needs_an_existing_folder_with_fixtures(tmp_path: Path) -> None:
+    assert run("validate", str(tmp_path / "missing")).exit_code == 2
+    empty = run("validate", str(tmp_path))
+    assert empty.exit_code == 2 and "no fixture files" in empty.stderr
+
+
+# -- the committed set ----------------------------------------------------------------------------------
+
+
+def committed_documents(platform: str) -> list[dict[str, Any]]:
+    module = GENERATORS[platform]
+    paths = sorted((COMMITTED / platform / "orders").glob("*.json"))
+    documents = [json.loads(path.read_text(encoding="utf-8")) for path in paths]
+    return [document for document in documents if module.order_id(document) > module.ORDER_ID_BASE]
+
+
+@pytest.mark.parametrize("platform", sorted(GENERATORS))
+def test_committed_set_holds_about_25_generated_orders_covering_every_case(platform: str) -> None:
+    module = GENERATORS[platform]
+    documents = committed_documents(platform)
+    assert 20 <= len(documents) <= 30
+    seen = set().union(*(module.cases(document) for document in documents))
+    wanted = set(module.REQUIRED_CASES) | {f"currency:{code}" for code in FOUR_CURRENCIES.split(",")}
+    assert wanted - seen == set(), "rerun scripts/regenerate-fixtures with a seed whose orders cover every case"
+
+
+def test_committed_set_is_what_the_regenerate_script_makes(tmp_path: Path) -> None:
+    """The committed generated files are byte for byte what the documented command produces."""
+    script = (REPO_ROOT / "scripts" / "regenerate-fixtures").read_text(encoding="utf-8")
+    command = next(line for line in script.splitlines() if line.startswith("refund-mock fixtures generate"))
+    arguments = command.split()[2:]
+    arguments = [argument for argument in arguments if argument != '"$@"']
+    out_index = arguments.index("--out") + 1
+    arguments[out_index] = str(tmp_path)
+    result = run(*arguments)
+    assert result.exit_code == 0, result.output
+    for relative, content in files_under(tmp_path).items():
+        assert (COMMITTED / relative).read_bytes() == content, relative
+
+
+def test_committed_set_validates_and_its_quotes_match_the_server(client: FlaskClient, app: Any) -> None:
+    assert server_of(app).fixture_errors == []
+    assert run("validate", str(COMMITTED)).exit_code == 0
+    assert check_quotes_against(client, COMMITTED) > 100
