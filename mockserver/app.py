@@ -16,7 +16,7 @@ import math
 import random
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
@@ -30,7 +30,7 @@ from mockserver import faults
 from mockserver.cors import install_cors
 from mockserver.journal import DEFAULT_SIZE as DEFAULT_JOURNAL_SIZE
 from mockserver.journal import MAX_BODY_BYTES as JOURNAL_BODY_BYTES
-from mockserver.journal import Journal
+from mockserver.journal import Journal, SharedJournal
 from mockserver.openapi import Operation, Spec, data_dir, load_spec
 from mockserver.platform import Api, MockHTTPError, Platform, Reply, RequestContext, Violation
 from mockserver.prefer import Choice, ExampleChooser, PreferenceError, parse_prefer, parse_query
@@ -44,6 +44,10 @@ JSON_MIMETYPE = "application/json"
 ADMIN_TOKEN_HEADER = "X-Mock-Admin-Token"
 OPEN_ADMIN_OPERATIONS = frozenset({"getHealth"})  # container health checks need no secret
 BODY_KEY = "refund_mock.body"  # the parsed request body, kept in the environ for the journal
+CANNOT_DROP_CONNECTIONS = (
+    "The {} fault needs `refund-mock serve` without --workers: the multi-process server "
+    "does not let the mock drop a connection"
+)
 
 
 class ResponseContractError(AssertionError):
@@ -67,6 +71,12 @@ class MockConfig:
     journal_size: int = DEFAULT_JOURNAL_SIZE  # 0 turns the journal off
     admin_token: str | None = None  # when set, the admin API (but health) wants it in X-Mock-Admin-Token
     cors: bool = True
+    # Set by `serve --workers N` (mockserver.wsgi): the run folder where the worker processes
+    # share the journal, run-time scenarios and rule counters (mockserver.shared).
+    run_dir: Path | None = None
+    # False under a server that does not hand the connection to the app (granian): the
+    # `connection-reset` and `empty-response` faults then answer 501 saying so.
+    connection_faults: bool = True
     extra: dict[str, Any] = field(default_factory=dict)  # room for later features' settings
 
     @classmethod
@@ -111,15 +121,24 @@ class MockServer:
                 raise ValueError(f"latency must be LOW-HIGH milliseconds with 0 <= LOW <= HIGH, not {low}-{high}")
         self._latency = None if not config.latency_ms or config.latency_ms[1] == 0 else config.latency_ms
         self.platform_names = frozenset(self.platforms)
-        self.journal = Journal(config.journal_size)
         self.examples = ExampleChooser()
+        self._sync_scenarios: Callable[[], None] | None = None
         # scenarios before the store: a bad file stops start-up before anything is opened
-        self.scenarios = ScenarioBook(self._catalog(specs_dir))
+        if config.run_dir is None:
+            self.journal: Journal = Journal(config.journal_size)
+            self.scenarios: ScenarioBook = ScenarioBook(self._catalog(specs_dir))
+        else:
+            from mockserver.shared import Coordination, SharedScenarioBook
+
+            self.journal = SharedJournal(config.run_dir, config.journal_size)
+            shared = SharedScenarioBook(self._catalog(specs_dir), Coordination(config.run_dir))
+            self.scenarios = shared
+            self._sync_scenarios = shared.sync
         if config.builtin_scenarios:
             self.scenarios.load_builtins()
         for path in config.scenario_files:
             self.scenarios.load_file(Path(path))  # a ScenarioError names the file, the rule and the field
-        self.store = Store(config.state_path)
+        self.store = Store(config.state_path, verify_shared_documents=config.strict_responses)
         self.fixture_errors: list[str] = []
         if config.load_fixtures:
             self.load_fixture_dir(config.fixtures_dir or data_dir("fixtures"))
@@ -181,6 +200,15 @@ class MockServer:
         for problem in self.fixture_errors:
             log.warning("fixture skipped: %s", problem)
 
+    def close(self) -> None:
+        """Close this thread's database connections (and the temporary state, if the store made one)."""
+        self.store.close()
+        if isinstance(self.journal, SharedJournal):
+            self.journal.close()
+        coordination = getattr(self.scenarios, "coordination", None)
+        if coordination is not None:
+            coordination.close()
+
     def reset(self) -> None:
         """Back to start-up: fixture state, an empty journal, start-up scenarios with fresh counters."""
 
@@ -203,6 +231,8 @@ class MockServer:
         return self.apis[best or next(iter(self.apis))]
 
     def dispatch(self, api: Api, template: str, **raw_path: str) -> Response:
+        if self._sync_scenarios is not None:
+            self._sync_scenarios()  # another worker may have changed the run-time scenarios
         if api.name not in self.platform_names:
             return self._dispatch_admin(api, template, raw_path)
         started = time.perf_counter()
@@ -221,10 +251,12 @@ class MockServer:
                 reply = api.handlers[operation.operation_id](context)
             else:
                 action = chosen
+                if action.fault in faults.DROPS and not self.config.connection_faults:
+                    raise api.errors.scripted(request.path, 501, CANNOT_DROP_CONNECTIONS.format(action.fault), None)
                 reply = self._act(api, operation, context, action)
         except MockHTTPError as error:
             reply = Reply(error.status, error.body, error.headers)
-        fault = action.fault if action is not None else None
+        fault = action.fault if action is not None and reply.status != 501 else None
         if fault in faults.DROPS:
             response = faults.dropped_connection(request.environ, fault)
             status = 0
@@ -377,12 +409,10 @@ class MockServer:
     def _authorize(self, api: Api, spec: Spec, operation: Operation) -> None:
         if not operation.security or {} in operation.security:  # `{}` among the alternatives: anonymous is fine
             return
-        scheme_names = {name for requirement in operation.security for name in requirement}
         token = None
-        for name in scheme_names:
-            scheme = spec.security_schemes.get(name, {})
-            if scheme.get("type") == "apiKey" and scheme.get("in") == "header":
-                token = request.headers.get(scheme["name"]) or token
+        headers = request.headers
+        for header in operation.token_headers:
+            token = headers.get(header) or token
         if not token or not token.strip():
             raise api.errors.unauthorized(request.path)
         if self.config.tokens is None:
@@ -398,15 +428,20 @@ class MockServer:
         spec = self.specs[api.name]
         self._authorize(api, spec, operation)
         values: dict[str, dict[str, Any]] = {"path": {}, "query": {}, "header": {}}
-        by_flask_name = {parameter.name.replace(":", "_"): parameter for parameter in operation.parameters}
+        by_flask_name = operation.path_parameters
         for flask_name, raw in raw_path.items():
             parameter = by_flask_name.get(flask_name)
             values["path"][parameter.name if parameter else flask_name] = parameter.coerce(raw) if parameter else raw
-        for parameter in operation.parameters:
-            if parameter.location == "query" and parameter.name in request.args:
-                values["query"][parameter.name] = parameter.coerce(request.args.getlist(parameter.name))
-            elif parameter.location == "header" and parameter.name in request.headers:
-                values["header"][parameter.name] = parameter.coerce(request.headers[parameter.name])
+        if operation.query_parameters and request.environ.get("QUERY_STRING"):
+            arguments = request.args
+            for parameter in operation.query_parameters:
+                if parameter.name in arguments:
+                    values["query"][parameter.name] = parameter.coerce(arguments.getlist(parameter.name))
+        if operation.header_parameters:
+            headers = request.headers
+            for parameter in operation.header_parameters:
+                if parameter.name in headers:
+                    values["header"][parameter.name] = parameter.coerce(headers[parameter.name])
         violations = operation.validate_parameters(values)
         if any(violation.location == "path" for violation in violations):
             raise api.errors.not_found(request.path)
@@ -422,7 +457,7 @@ class MockServer:
             headers=request.headers,
             body=body,
             store=self.store,
-            base_url=request.host_url.rstrip("/"),
+            base_url=_base_url(request.environ),
             server=self,
         )
 
@@ -452,6 +487,16 @@ class MockServer:
         if len(raw) <= JOURNAL_BODY_BYTES:
             request.environ[BODY_KEY] = body
         return body
+
+
+def _base_url(environ: dict[str, Any]) -> str:
+    """`scheme://host[:port]` of the request, as `request.host_url` gives it, for Location headers."""
+    scheme = environ["wsgi.url_scheme"]
+    host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
+    default_port = {"http": ":80", "https": ":443"}.get(scheme)
+    if default_port and host.endswith(default_port):
+        host = host[: -len(default_port)]
+    return f"{scheme}://{host}"
 
 
 def _finite_float(text: str) -> float:

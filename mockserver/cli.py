@@ -1,10 +1,15 @@
-"""The `refund-mock` command: `serve` and `scenarios list`; fixtures and fuzz join as subcommands."""
+"""The `refund-mock` command: `serve`, `scenarios list` and `fixtures` (imported when it runs)."""
 
 from __future__ import annotations
 
+import gc
+import importlib
 import ipaddress
 import re
+import shutil
+import tempfile
 from pathlib import Path
+from typing import ClassVar
 
 import click
 import yaml
@@ -60,7 +65,22 @@ def check_admin_token(host: str, admin_token: str | None) -> None:
         raise click.BadParameter("the admin token cannot be empty", param_hint="--admin-token")
 
 
-@click.group()
+class LazyGroup(click.Group):
+    """Imports a subcommand's module only when it runs: `serve` starts without loading Faker."""
+
+    lazy_commands: ClassVar[dict[str, str]] = {"fixtures": "mockserver.fixtures:fixtures"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy_commands and cmd_name not in self.commands:
+            module, _, attribute = self.lazy_commands[cmd_name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup)
 @click.version_option(package_name="refund-mock")
 def main() -> None:
     """refund-mock: Shopify and BigCommerce refund APIs, offline, from their OpenAPI specs."""
@@ -109,6 +129,12 @@ def main() -> None:
     help="Token the admin API wants in X-Mock-Admin-Token; required when --host is not loopback.",
 )
 @click.option("--no-cors", is_flag=True, help="Do not answer CORS preflights nor echo Origin.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Serve with N granian worker processes sharing one state (for load tests and big CI matrices). "
+    "Without it: one process, threads, every fault kind. See docs/performance.md.",
+)
 def serve(
     host: str,
     port: int,
@@ -121,33 +147,50 @@ def serve(
     journal_size: int,
     admin_token: str | None,
     no_cors: bool,
+    workers: int | None,
 ) -> None:
     """Serve both platforms' refund APIs and the /__mock admin API."""
-    from werkzeug.serving import run_simple
-
     check_admin_token(host, admin_token)
-    config = MockConfig(
-        fixtures_dir=fixtures_dir,
-        state_path=state_path,
-        tokens=_read_tokens(tokens_path),
-        validate_responses=validate_responses,
-        scenario_files=list(scenario_files),
-        latency_ms=parse_latency(latency),
-        journal_size=journal_size,
-        admin_token=admin_token,
-        cors=not no_cors,
-    )
+    # With workers, the state file and the run folder (journal, run-time scenarios, counters)
+    # are shared by the processes; without --state the state lives in the run folder too.
+    run_dir = Path(tempfile.mkdtemp(prefix="refund-mock-run-")) if workers else None
     try:
-        app = create_app(config)
+        _serve(
+            host,
+            port,
+            workers,
+            MockConfig(
+                fixtures_dir=fixtures_dir,
+                state_path=state_path or (run_dir / "state.sqlite3" if run_dir else None),
+                tokens=_read_tokens(tokens_path),
+                validate_responses=validate_responses,
+                scenario_files=list(scenario_files),
+                latency_ms=parse_latency(latency),
+                journal_size=journal_size,
+                admin_token=admin_token,
+                cors=not no_cors,
+                run_dir=run_dir,
+            ),
+            latency,
+        )
+    finally:
+        if run_dir is not None:
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def _serve(host: str, port: int, workers: int | None, config: MockConfig, latency: str | None) -> None:
+    try:
+        app = create_app(config)  # with workers: loads the fixtures once, here, before any worker starts
     except ScenarioError as error:
         raise click.ClickException(f"scenario file refused: {error.message}") from error
     server = server_of(app)
     base = f"http://{host}:{port}"
-    click.echo(f"refund-mock serving on {base}")
+    click.echo(f"refund-mock serving on {base}" + (f" with {workers} granian worker processes" if workers else ""))
     for name, platform in server.platforms.items():
         count = len(server.store.order_ids(name))
         click.echo(f"  {platform.title:<32} {base}{platform.base_path_example}  ({count} orders)")
-    click.echo(f"  {'admin API':<32} {base}/__mock/health" + ("  (X-Mock-Admin-Token required)" if admin_token else ""))
+    token_note = "  (X-Mock-Admin-Token required)" if config.admin_token else ""
+    click.echo(f"  {'admin API':<32} {base}/__mock/health{token_note}")
     scenarios = server.scenarios.all()
     from_files = sum(1 for scenario in scenarios if scenario.source == "file")
     click.echo(
@@ -158,7 +201,18 @@ def serve(
         click.echo(f"  skipped fixture {problem}", err=True)
     for problem in server.scenarios.problems:
         click.echo(f"  skipped built-in scenario: {problem}", err=True)
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    if not workers:
+        from werkzeug.serving import run_simple
+
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+        return
+    from mockserver.wsgi import run
+
+    fixture_errors = list(server.fixture_errors)
+    server.close()  # no SQLite connection may cross the fork into the workers
+    del app, server
+    gc.collect()
+    run(host, port, workers, config, fixture_errors)
 
 
 @main.group()
@@ -190,7 +244,3 @@ def list_scenarios(files: tuple[Path, ...]) -> None:
 
 if __name__ == "__main__":
     main()
-
-from mockserver.fixtures import fixtures  # noqa: E402
-
-main.add_command(fixtures)

@@ -86,7 +86,7 @@ def build_config(
             for scheme in project.get("auth", {}).get("openapi", {}).values():
                 scheme["api_key"] = token
     if max_examples is not None:
-        data.setdefault("generation", {})["max-examples"] = max_examples
+        _scale_budgets(data, max_examples)
     if seed is not None:
         data["seed"] = seed
     if phases is not None:
@@ -96,6 +96,18 @@ def build_config(
     if workers is not None:
         data["workers"] = workers
     return SchemathesisConfig.from_dict(data, base_dir=str(path.parent))
+
+
+def _scale_budgets(data: dict[str, Any], max_examples: int) -> None:
+    """Set the run's budget, and scale the per-phase budgets of the projects by the same factor."""
+    generation = data.setdefault("generation", {})
+    factor = max_examples / generation.get("max-examples", max_examples)
+    generation["max-examples"] = max_examples
+    for project in data.get("project", []):
+        for phase in project.get("phases", {}).values():
+            budget = phase.get("generation", {}).get("max-examples")
+            if budget is not None:
+                phase["generation"]["max-examples"] = max(1, round(budget * factor))
 
 
 @dataclass
@@ -133,6 +145,7 @@ class ContractRun:
     links_total: int = 0  # OpenAPI links (declared and inferred) the stateful phase could follow
     links_followed: list[str] = field(default_factory=list)
     statuses: dict[str, Counter[int]] = field(default_factory=dict)  # operation -> status -> answers
+    phase_seconds: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
@@ -265,6 +278,7 @@ def run_contract(
         schema, location=str(spec_file(spec)), start_time=time.time(), base_url=base_url or ""
     )
     links_followed: set[str] = set()
+    phase_started: dict[str, float] = {}
     for handler in handlers:
         handler.start(context)
     try:
@@ -282,8 +296,13 @@ def run_contract(
                         for case in event.recorder.cases.values()
                         if case.transition is not None and case.is_transition_applied
                     )
-                elif isinstance(event, events.PhaseStarted) and event.payload is not None:
-                    run.links_total = max(run.links_total, event.payload.transitions_total)
+                elif isinstance(event, events.PhaseStarted):
+                    phase_started[event.phase.name.value] = event.timestamp
+                    if event.payload is not None:
+                        run.links_total = max(run.links_total, event.payload.transitions_total)
+                elif isinstance(event, events.PhaseFinished) and event.phase.name.value in phase_started:
+                    name = event.phase.name.value
+                    run.phase_seconds[name] = run.phase_seconds.get(name, 0.0) + event.timestamp - phase_started[name]
                 elif isinstance(event, events.NonFatalError):
                     run.errors.append(f"{event.label}: {event.info.format(base_url_is_set=base_url is not None)}")
                 elif isinstance(event, events.FatalError):

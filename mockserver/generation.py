@@ -685,6 +685,8 @@ class IdBlocks:
         self.used: dict[str, int] = {}
 
     def next_id(self, name: str, start: int = 1) -> int:
+        if name not in self.layout:
+            raise KeyError(f"the engine asked for an id of kind {name!r}, which the generator's id layout lacks")
         offset, capacity = self.layout[name]
         taken = self.used.get(name, 0)
         if taken >= capacity:

@@ -367,6 +367,28 @@ class Operation:
     security: list[dict[str, list[str]]]
     response_validators: dict[str, SchemaValidator | None] = field(default_factory=dict)
 
+    @cached_property
+    def path_parameters(self) -> dict[str, Parameter]:
+        """Path parameters by their Flask rule name (`:` becomes `_`)."""
+        return {p.name.replace(":", "_"): p for p in self.parameters if p.location == "path"}
+
+    @cached_property
+    def query_parameters(self) -> tuple[Parameter, ...]:
+        return tuple(parameter for parameter in self.parameters if parameter.location == "query")
+
+    @cached_property
+    def header_parameters(self) -> tuple[Parameter, ...]:
+        return tuple(parameter for parameter in self.parameters if parameter.location == "header")
+
+    @cached_property
+    def token_headers(self) -> tuple[str, ...]:
+        """Headers that may carry the token of one of the operation's apiKey security schemes."""
+        names = {name for requirement in self.security for name in requirement}
+        schemes = [self.spec.security_schemes.get(name, {}) for name in sorted(names)]
+        return tuple(
+            scheme["name"] for scheme in schemes if scheme.get("type") == "apiKey" and scheme.get("in") == "header"
+        )
+
     def validate_parameters(self, values: dict[str, dict[str, Any]]) -> list[Violation]:
         """`values` maps location ("path", "query", "header") to the coerced parameters."""
         found = violations_of(self.parameter_validator, values, "parameters")

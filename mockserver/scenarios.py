@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -252,8 +252,22 @@ class Action:
         return str(self.status)
 
 
+class CallCounter(Protocol):
+    """Counts the requests a rule matched and answered somewhere other than in the rule itself.
+
+    `serve --workers N` shares the counters of every worker process this way, so that `times`
+    and `after` count requests to the server, not to one of its processes.
+    """
+
+    def claim(self, rule: Rule) -> bool: ...
+
+    def answered(self, rule: Rule) -> int: ...
+
+
 class Rule:
     """One `match` -> `respond` pair, with its call counters."""
+
+    counter: CallCounter | None = None  # None: counted in this process (`seen`, `answered`)
 
     def __init__(
         self,
@@ -286,6 +300,8 @@ class Rule:
 
     def claim(self) -> bool:
         """Count one matching request; True when the counting (`after`, `times`) lets the rule answer it."""
+        if self.counter is not None:
+            return self.counter.claim(self)
         with self._lock:
             self.seen += 1
             if self.seen <= self.after or (self.times is not None and self.seen > self.after + self.times):
@@ -304,7 +320,7 @@ class Rule:
             "name": self.name,
             "operations": sorted(f"{platform}:{operation}" for platform, operation in self.targets),
             "answer": self.action.describe(),
-            "answered": self.answered,
+            "answered": self.counter.answered(self) if self.counter is not None else self.answered,
         }
 
 
@@ -621,9 +637,10 @@ class ScenarioBook:
     removes scenarios.
     """
 
-    def __init__(self, catalog: Catalog):
+    def __init__(self, catalog: Catalog, counter: CallCounter | None = None):
         self.catalog = catalog
         self.compiler = Compiler(catalog)
+        self.counter = counter  # given to every rule loaded (see CallCounter)
         self._lock = threading.Lock()
         self._startup: dict[str, Scenario] = {}
         self._runtime: dict[str, Scenario] = {}
@@ -672,6 +689,12 @@ class ScenarioBook:
             self._publish()
         return scenarios
 
+    def replace_runtime(self, scenarios: Iterable[Scenario]) -> None:
+        """Swap every run-time scenario for `scenarios` at once (requests see the old set or the new)."""
+        with self._lock:
+            self._runtime = {scenario.name: scenario for scenario in scenarios}
+            self._publish()
+
     def remove_runtime(self, name: str | None = None) -> list[str]:
         """Drop one run-time scenario, or all of them; returns the names removed."""
         with self._lock:
@@ -696,6 +719,10 @@ class ScenarioBook:
     def _publish(self) -> None:
         merged = dict(self._startup)
         merged.update(self._runtime)
+        if self.counter is not None:
+            for scenario in merged.values():
+                for rule in scenario.rules:
+                    rule.counter = self.counter
         active: dict[OperationKey, list[Rule]] = {}
         for scenario in merged.values():
             if scenario.active:

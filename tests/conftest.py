@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,24 @@ from mockserver.app import MockConfig, create_app, server_of
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_DIR = REPO_ROOT.parent / "shared" / "reference"
 FIXTURES_DIR = REPO_ROOT / "fixtures"
+
+
+def starter_order_paths(platform: str) -> list[Path]:
+    """The hand-written starter orders: the committed fixtures that have no generated quotes file."""
+    generated = {path.stem for path in (FIXTURES_DIR / platform / "quotes").glob("*.json")}
+    return [path for path in sorted((FIXTURES_DIR / platform / "orders").glob("*.json")) if path.stem not in generated]
+
+
+@pytest.fixture(scope="session")
+def starter_fixtures_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fixtures folder holding only the starter orders, for tests that count on exactly those."""
+    root = tmp_path_factory.mktemp("starter-fixtures")
+    for platform in ("shopify", "bigcommerce"):
+        target = root / platform / "orders"
+        target.mkdir(parents=True)
+        for path in starter_order_paths(platform):
+            shutil.copy(path, target / path.name)
+    return root
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -61,7 +60,8 @@ def json_values() -> st.SearchStrategy[Any]:
     return st.recursive(
         scalars,
         lambda children: st.one_of(
-            st.lists(children, max_size=3), st.dictionaries(st.sampled_from(["id", "amount", "x"]), children, max_size=3)
+            st.lists(children, max_size=3),
+            st.dictionaries(st.sampled_from(["id", "amount", "x"]), children, max_size=3),
         ),
         max_leaves=6,
     )
@@ -167,9 +167,15 @@ def test_an_invalid_body_still_gets_jsonschemas_detailed_violations() -> None:
     assert {"refund.refund_line_items.0.line_item_id", "refund.refund_line_items.0.quantity"} <= fields
 
 
-def test_a_string_rust_cannot_hold_is_left_to_jsonschema(tmp_path: Path) -> None:
-    """A lone surrogate parses from JSON (`"\\ud800"`) but is not UTF-8: jsonschema alone judges it."""
-    validator = specs()["admin.yaml"].schema("Error")
-    instance = {"status": 422, "message": "\ud800"}
-    assert not validator.surely_valid(instance)
-    assert validator.is_valid(instance) == validator.detailed.is_valid(instance) is True
+def test_when_the_quick_copy_cannot_take_an_instance_jsonschema_decides() -> None:
+    """jsonschema_rs raises on some Python values (a lone surrogate, which JSON allows as `"\\ud800"`)."""
+    validator = copy.copy(specs()["admin.yaml"].schema("Error"))
+
+    class Refuses:
+        def is_valid(self, instance: Any) -> bool:
+            raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
+
+    validator.quick = Refuses()
+    assert not validator.surely_valid({"status": 422, "message": "\ud800"})
+    assert validator.is_valid({"status": 422, "message": "\ud800"})
+    assert [error.validator for error in validator.iter_errors({"status": "422", "message": "m"})] == ["type"]

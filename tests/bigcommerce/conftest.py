@@ -7,18 +7,19 @@ every order back as the fixtures have it, which is all a test needs from a fresh
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from mockserver.app import MockConfig, create_app, server_of
-from tests.conftest import FIXTURES_DIR
 
 
 @pytest.fixture(scope="module")
-def module_app() -> Iterator[Flask]:
-    app = create_app(MockConfig(fixtures_dir=FIXTURES_DIR, strict_responses=True))
+def module_app(starter_fixtures_dir: Path) -> Iterator[Flask]:
+    """Over the hand-written starter orders only, whose refunds these tests know by id."""
+    app = create_app(MockConfig(fixtures_dir=starter_fixtures_dir, strict_responses=True))
     app.testing = True
     yield app
     server_of(app).store.close()
@@ -26,7 +27,7 @@ def module_app() -> Iterator[Flask]:
 
 @pytest.fixture
 def client(module_app: Flask) -> FlaskClient:
-    """A strict app over the committed fixtures, as they are on disk (shadows the shared `client`)."""
+    """A strict app over the starter fixtures, as they are on disk (shadows the shared `client`)."""
     server_of(module_app).reset()
     return module_app.test_client()
 

@@ -11,6 +11,7 @@ from flask import Flask
 
 from mockserver.app import server_of
 from mockserver.shopify import PLATFORM
+from tests.conftest import starter_order_paths
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES_DIR = REPO_ROOT / "fixtures"
@@ -45,9 +46,9 @@ def load_order(app: Flask, document: dict[str, Any]) -> int:
 
 
 def fixture_documents() -> dict[int, dict[str, Any]]:
-    """The committed starter fixtures, by order id."""
+    """The committed hand-written starter fixtures, by order id (generated ones are checked by `fixtures validate`)."""
     documents = {}
-    for path in sorted((FIXTURES_DIR / "shopify" / "orders").glob("*.json")):
+    for path in starter_order_paths("shopify"):
         document = json.loads(path.read_text(encoding="utf-8"))
         documents[document["order"]["id"]] = document
     return documents
