@@ -99,7 +99,11 @@ def _reject_constant(name: str) -> Any:
 
 
 def encode_json(body: Any) -> bytes:
-    return json.dumps(body, default=_json_default, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    text = json.dumps(body, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate a client sent (`"\ud800"` is valid JSON) echoed back: escape it
+        return json.dumps(body, default=_json_default, separators=(",", ":")).encode("ascii")
 
 
 def flask_rule(template: str) -> str:

@@ -68,7 +68,10 @@ def check_admin_token(host: str, admin_token: str | None) -> None:
 class LazyGroup(click.Group):
     """Imports a subcommand's module only when it runs: `serve` starts without loading Faker."""
 
-    lazy_commands: ClassVar[dict[str, str]] = {"fixtures": "mockserver.fixtures:fixtures"}
+    lazy_commands: ClassVar[dict[str, str]] = {
+        "fixtures": "mockserver.fixtures:fixtures",
+        "fuzz": "mockserver.fuzz:fuzz",
+    }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy_commands})

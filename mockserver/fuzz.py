@@ -13,7 +13,7 @@ import re
 import time
 import tomllib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 PACKAGE_DIR = Path(__file__).resolve().parent
 SETTINGS_NAME = "schemathesis.toml"
 SPEC_FILES = {"shopify": "shopify-2020-10.yaml", "bigcommerce": "bigcommerce-v3.yaml", "admin": "admin.yaml"}
-TOKEN_HEADERS = {"shopify": "X-Shopify-Access-Token", "bigcommerce": "X-Auth-Token"}
+PLATFORMS = ("shopify", "bigcommerce")
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 CONTRACT_TOKEN = "refund-mock-contract"  # the token schemathesis.toml sends
 REPORT_FORMATS = ("junit", "ndjson")
@@ -53,7 +53,7 @@ def every_scope() -> list[str]:
     from mockserver.openapi import load_spec
 
     scopes: set[str] = set()
-    for name in TOKEN_HEADERS:
+    for name in PLATFORMS:
         for operation in load_spec(spec_file(name)).operations.values():
             scopes.update(scope for alternative in operation.required_scopes() for scope in alternative)
     return sorted(scopes)
@@ -73,10 +73,8 @@ def build_config(
     token: str | None = None,
     max_examples: int | None = None,
     seed: int | None = None,
-    phases: Iterable[str] | None = None,
-    workers: int | None = None,
 ) -> SchemathesisConfig:
-    """The settings of `schemathesis.toml`, with this run's token, budget, seed and phases."""
+    """The settings of `schemathesis.toml`, with this run's token, case budget and seed."""
     from schemathesis.config import SchemathesisConfig
 
     path = settings_file()
@@ -89,12 +87,6 @@ def build_config(
         _scale_budgets(data, max_examples)
     if seed is not None:
         data["seed"] = seed
-    if phases is not None:
-        chosen = set(phases)
-        for phase in PHASES:
-            data.setdefault("phases", {}).setdefault(phase, {})["enabled"] = phase in chosen
-    if workers is not None:
-        data["workers"] = workers
     return SchemathesisConfig.from_dict(data, base_dir=str(path.parent))
 
 
@@ -145,7 +137,6 @@ class ContractRun:
     links_total: int = 0  # OpenAPI links (declared and inferred) the stateful phase could follow
     links_followed: list[str] = field(default_factory=list)
     statuses: dict[str, Counter[int]] = field(default_factory=dict)  # operation -> status -> answers
-    phase_seconds: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
@@ -158,7 +149,7 @@ class ContractRun:
 
     def headline(self) -> str:
         phases = ", ".join(f"{phase} {self.cases.get(phase, 0)}" for phase in PHASES)
-        verdict = "passed" if self.passed else f"{len(self.failures)} failures, {len(self.errors)} errors"
+        verdict = "passed" if self.passed else f"{_count(self.failures, 'failure')}, {_count(self.errors, 'error')}"
         return (
             f"{self.spec}: {self.total_cases} cases ({phases}), {verdict}; "
             f"{self.operations_tested}/{self.operations_total} operations, "
@@ -167,8 +158,12 @@ class ContractRun:
         )
 
     def report(self) -> str:
-        """The summary a person reads: the counts, then every failure with its curl command."""
-        parts = [f"{self.headline()}\n  target: {self.target}"]
+        """The summary a person reads: the counts, the answers, then each failure with its curl command."""
+        answers = "\n".join(
+            f"    {operation}: " + ", ".join(f"{count}x {status}" for status, count in sorted(counter.items()))
+            for operation, counter in sorted(self.statuses.items())
+        )
+        parts = [f"{self.headline()}\n  target: {self.target}\n  answers:\n{answers}"]
         for index, failure in enumerate(self.failures, 1):
             parts.append(failure.render(index))
         for error in self.errors:
@@ -176,13 +171,49 @@ class ContractRun:
         return "\n\n".join(parts)
 
 
-def _count_statuses(statuses: dict[str, Counter[int]], recorder: Any) -> None:
-    for case_id, interaction in recorder.interactions.items():
-        node = recorder.cases.get(case_id)
-        if node is None or interaction.response is None:
-            continue
-        label = node.value.operation.label
-        statuses.setdefault(label, Counter())[interaction.response.status_code] += 1
+class _Tally:
+    """Reads the engine's events into a `ContractRun`: cases per phase, answers, links, errors."""
+
+    def __init__(self, run: ContractRun, *, http: bool):
+        self.run = run
+        self.http = http
+        self.links_followed: set[str] = set()
+        self.errors_seen: set[str] = set()
+
+    def observe(self, event: Any) -> None:
+        from schemathesis.engine import events
+
+        if isinstance(event, events.ScenarioFinished) and event.is_test_scenario:
+            self._scenario(event)
+        elif isinstance(event, events.PhaseStarted) and event.payload is not None:
+            self.run.links_total = max(self.run.links_total, event.payload.transitions_total)
+        elif isinstance(event, events.NonFatalError):
+            self._error(f"{event.label}: {event.info.format(base_url_is_set=self.http)}")
+        elif isinstance(event, events.FatalError):
+            self._error(f"fatal: {event.exception!r}")
+
+    def _scenario(self, event: Any) -> None:
+        recorder = event.recorder
+        phase = event.phase.value
+        self.run.cases[phase] = self.run.cases.get(phase, 0) + len(recorder.cases)
+        for case_id, node in recorder.cases.items():
+            interaction = recorder.interactions.get(case_id)
+            if interaction is not None and interaction.response is not None:
+                counter = self.run.statuses.setdefault(node.value.operation.label, Counter())
+                counter[interaction.response.status_code] += 1
+            if node.transition is not None and node.is_transition_applied:
+                self.links_followed.add(node.transition.id)
+
+    def _error(self, text: str) -> None:
+        """The same error on many cases is reported once."""
+        first_lines = "\n".join(text.splitlines()[:3])
+        if first_lines not in self.errors_seen:
+            self.errors_seen.add(first_lines)
+            self.run.errors.append(text)
+
+
+def _count(items: list[Any], noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
 
 
 def _with_token_placeholder(curl: str) -> str:
@@ -261,7 +292,7 @@ def run_contract(
     import schemathesis
     from schemathesis.cli.commands.run.context import ExecutionContext
     from schemathesis.cli.events import LoadingFinished
-    from schemathesis.engine import events, from_schema
+    from schemathesis.engine import from_schema
 
     if (base_url is None) == (app is None):
         raise ValueError("give either base_url or app")
@@ -277,8 +308,7 @@ def run_contract(
     loaded = LoadingFinished.from_schema(
         schema, location=str(spec_file(spec)), start_time=time.time(), base_url=base_url or ""
     )
-    links_followed: set[str] = set()
-    phase_started: dict[str, float] = {}
+    tally = _Tally(run, http=base_url is not None)
     for handler in handlers:
         handler.start(context)
     try:
@@ -287,26 +317,7 @@ def run_contract(
                 context.on_event(event)
                 for handler in handlers:
                     handler.handle_event(context, event)
-                if isinstance(event, events.ScenarioFinished) and event.is_test_scenario:
-                    phase = event.phase.value
-                    run.cases[phase] = run.cases.get(phase, 0) + len(event.recorder.cases)
-                    _count_statuses(run.statuses, event.recorder)
-                    links_followed.update(
-                        case.transition.id
-                        for case in event.recorder.cases.values()
-                        if case.transition is not None and case.is_transition_applied
-                    )
-                elif isinstance(event, events.PhaseStarted):
-                    phase_started[event.phase.name.value] = event.timestamp
-                    if event.payload is not None:
-                        run.links_total = max(run.links_total, event.payload.transitions_total)
-                elif isinstance(event, events.PhaseFinished) and event.phase.name.value in phase_started:
-                    name = event.phase.name.value
-                    run.phase_seconds[name] = run.phase_seconds.get(name, 0.0) + event.timestamp - phase_started[name]
-                elif isinstance(event, events.NonFatalError):
-                    run.errors.append(f"{event.label}: {event.info.format(base_url_is_set=base_url is not None)}")
-                elif isinstance(event, events.FatalError):
-                    run.errors.append(f"fatal: {event.exception!r}")
+                tally.observe(event)
     finally:
         for handler in handlers:
             handler.shutdown(context)
@@ -314,7 +325,7 @@ def run_contract(
     run.failures = list(_failures(statistic))
     run.operations_tested = len(statistic.tested_operations)
     run.operations_total = schema.statistic.operations.total
-    run.links_followed = sorted(links_followed)
+    run.links_followed = sorted(tally.links_followed)
     run.seconds = time.perf_counter() - started
     return run
 

@@ -71,6 +71,7 @@ class Coordination:
             connection = sqlite3.connect(self.database, timeout=30, isolation_level=None, check_same_thread=False)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("PRAGMA cache_size=-256")  # a few small tables; one connection per thread
             self._local.connection = connection
             self._local.pid = os.getpid()
         return connection

@@ -5,11 +5,15 @@ document, lets the platform change it, and saves it under an optimistic version 
 refunds on one order run one after another (each sees the state the previous one left),
 while refunds on different orders never wait on each other's computation. The same holds
 across worker processes sharing one database file in WAL mode.
+
+Beside the database file SQLite keeps `-wal` and `-shm`, and the store keeps `-writes`, an
+8-byte write count that lets every process reuse recently read orders until someone writes.
 """
 
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import sqlite3
 import tempfile
@@ -47,6 +51,10 @@ CREATE TABLE IF NOT EXISTS sequences (
     name  TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS meta (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS baseline (
     platform   TEXT    NOT NULL,
     order_id   INTEGER NOT NULL,
@@ -55,6 +63,31 @@ CREATE TABLE IF NOT EXISTS baseline (
     PRIMARY KEY (platform, order_id)
 );
 """
+
+
+class _WriteCounter:
+    """The database's write count, published in a small mapped file every process reads.
+
+    Reading it is a memory access (no query, no system call), so a request can tell whether its
+    cached orders are still current without giving up the GIL. Counts come from the database, in
+    the writing transaction, so each is published once and never reused: a late publication of
+    an older count only makes readers query again, never trust a stale copy.
+    """
+
+    def __init__(self, path: Path):
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(descriptor).st_size < 8:
+                os.ftruncate(descriptor, 8)
+            self._map = mmap.mmap(descriptor, 8)
+        finally:
+            os.close(descriptor)
+
+    def value(self) -> int:
+        return int.from_bytes(self._map[:8], "little")
+
+    def publish(self, count: int) -> None:
+        self._map[:8] = count.to_bytes(8, "little")
 
 
 class ConcurrentUpdate(Exception):
@@ -67,6 +100,13 @@ class StoredOrder:
     store_hash: str | None
     version: int
     document: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _CachedOrder:
+    writes: int  # the write count read before the order was
+    text: str  # the stored JSON
+    order: StoredOrder
 
 
 class Transaction:
@@ -101,11 +141,11 @@ class Store:
         self._local = threading.local()
         self._order_locks: dict[tuple[str, int], threading.Lock] = {}
         self._locks_guard = threading.Lock()
-        # Parsed documents of recently read orders, keyed by order and checked against the stored
-        # text on every read, so a change by any process is seen at once (see `get_order`).
-        self._documents: dict[tuple[str, int], tuple[str, dict[str, Any]]] = {}
+        # Recently read orders, parsed, with the write count they were read at (see `get_order`).
+        self._documents: dict[tuple[str, int], _CachedOrder] = {}
         self._documents_guard = threading.Lock()
         self._verify_shared_documents = verify_shared_documents
+        self._writes = _WriteCounter(Path(f"{self.path}-writes"))
         connection = self._connection()
         connection.execute("PRAGMA journal_mode=WAL")
         connection.executescript(_SCHEMA)
@@ -118,21 +158,33 @@ class Store:
             connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.execute("PRAGMA busy_timeout=30000")
+            # one connection per thread: a small page cache each keeps many threads' memory flat
+            # (reads are point lookups by key; the operating system caches the file itself)
+            connection.execute("PRAGMA cache_size=-1024")
             self._local.connection = connection
             self._local.pid = os.getpid()
         return connection
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One immediate (write-locked) transaction; committed on success, rolled back on error."""
+        """One immediate (write-locked) transaction; committed on success, rolled back on error.
+
+        Every write also counts itself in the database and, once committed, publishes the count
+        in the `-writes` file, which tells every process's readers that cached orders may be stale.
+        """
         connection = self._connection()
         connection.execute("BEGIN IMMEDIATE")
         try:
             yield connection
+            count = connection.execute(
+                "INSERT INTO meta (name, value) VALUES ('writes', 1) "
+                "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
+            ).fetchone()[0]
         except BaseException:
             connection.execute("ROLLBACK")
             raise
         connection.execute("COMMIT")
+        self._writes.publish(count)
 
     def close(self) -> None:
         connection = getattr(self._local, "connection", None)
@@ -148,16 +200,30 @@ class Store:
     def get_order(self, platform: str, order_id: int) -> StoredOrder | None:
         """The order as stored now, for reading: its document is shared, so never change it.
 
-        Parsing a stored document costs more than computing a quote from it (about 0.1 ms for a
-        17 kB Shopify order), so the parsed documents of the last `DOCUMENT_CACHE_SIZE` orders read
-        are kept and handed out again while the stored text is unchanged. The text is read on
-        every call, so a refund saved by another thread or worker process is seen at once. To
-        change an order use `update_order`, which works on a private copy.
+        A quote reads one order, and reading it (a query, then parsing some 17 kB of JSON) cost
+        more than computing the quote. So the last `DOCUMENT_CACHE_SIZE` orders read are kept,
+        parsed, with the database's write count at the time; while no process has written since
+        (the count in the mapped `-writes` file is unchanged), they are handed out again without
+        touching the database. After a write the stored text is read again, and parsed again
+        only if it changed. To change an order use `update_order`, which works on a private copy.
         """
+        key = (platform, order_id)
+        writes = self._writes.value()  # read before the database: a later write makes this stale
+        cached = self._documents.get(key)
+        if cached is not None and cached.writes == writes:
+            return self._checked(key, cached)
         row = self._row(platform, order_id)
         if row is None:
             return None
-        return StoredOrder(row[0], row[1], row[2], self._parsed((platform, order_id), row[3]))
+        if cached is not None and cached.text == row[3]:
+            order = StoredOrder(row[0], row[1], row[2], self._checked(key, cached).document)
+        else:
+            order = StoredOrder(row[0], row[1], row[2], json.loads(row[3]))
+        with self._documents_guard:
+            if key not in self._documents and len(self._documents) >= DOCUMENT_CACHE_SIZE:
+                del self._documents[next(iter(self._documents))]  # the oldest entry
+            self._documents[key] = _CachedOrder(writes, row[3], order)
+        return order
 
     def _row(self, platform: str, order_id: int) -> tuple[int, str | None, int, str] | None:
         return (
@@ -169,21 +235,14 @@ class Store:
             .fetchone()
         )
 
-    def _parsed(self, key: tuple[str, int], text: str) -> dict[str, Any]:
-        cached = self._documents.get(key)
-        if cached is not None and cached[0] == text:
-            if self._verify_shared_documents and json.dumps(cached[1]) != text:
-                raise AssertionError(
-                    f"the shared document of {key[0]} order {key[1]} was changed in place by a reader; "
-                    "copy what you change, or use Store.update_order"
-                )
-            return cached[1]
-        document = json.loads(text)
-        with self._documents_guard:
-            if key not in self._documents and len(self._documents) >= DOCUMENT_CACHE_SIZE:
-                del self._documents[next(iter(self._documents))]  # the oldest entry
-            self._documents[key] = (text, document)
-        return document
+    def _checked(self, key: tuple[str, int], cached: _CachedOrder) -> StoredOrder:
+        """The cached order; with `verify_shared_documents` (the tests), proof that no reader changed it."""
+        if self._verify_shared_documents and json.dumps(cached.order.document) != cached.text:
+            raise AssertionError(
+                f"the shared document of {key[0]} order {key[1]} was changed in place by a reader; "
+                "copy what you change, or use Store.update_order"
+            )
+        return cached.order
 
     def order_ids(self, platform: str) -> list[int]:
         rows = (

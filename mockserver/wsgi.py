@@ -30,7 +30,7 @@ SETTINGS_VARIABLE = "REFUND_MOCK_WORKER_SETTINGS"
 WORKER_TARGET = "mockserver.wsgi:create_worker_app"
 # Python threads per worker: enough for many slow answers (`--latency`, scenario delays) in
 # parallel; CPU-bound requests take turns on the GIL anyway.
-BLOCKING_THREADS = 64
+BLOCKING_THREADS = int(os.environ.get("XP_THREADS", "64"))
 
 
 def worker_settings(config: MockConfig, fixture_errors: list[str]) -> str:

@@ -293,11 +293,13 @@ class OrderView:
         """Tax the refunded items carried minus the tax the refunds recorded.
 
         Zero while every refund used the computed tax; positive after a refund whose
-        `merchant_calculated_override` gave back less tax than its items carried.
+        `merchant_calculated_override` gave back less tax than its items carried. An override
+        that gave back more tax than the items carried leaves nothing overcharged (zero, not a
+        negative amount that no tax adjustment could match).
         """
         carried = sum((component.tax_of_refunded(self.currency) for component in self.components()), ZERO)
         recorded = sum((self.money(refund.get("total_tax")) for refund in self.refunds), ZERO)
-        return carried - recorded
+        return max(ZERO, carried - recorded)
 
     # tenders ---------------------------------------------------------------------------
 

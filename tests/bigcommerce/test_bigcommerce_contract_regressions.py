@@ -93,3 +93,21 @@ def test_a_huge_override_total_is_above_what_is_left(client: FlaskClient) -> Non
     response = client.post(f"/stores/{STORE}/v3/orders/100/payment_actions/refunds", json=body, headers=TOKEN)
     assert response.status_code == 422
     assert "merchant_calculated_override.total_amount" in v3_errors(response)
+
+
+def test_an_override_that_gave_back_extra_tax_leaves_no_negative_overcharge(client: FlaskClient) -> None:
+    """Seen in a fuzzing run: the 422 asked for a tax adjustment of -10.00, which is then refused as below zero."""
+    override = {
+        "items": [{"item_type": "ORDER", "item_id": 100, "amount": 10}],
+        "merchant_calculated_override": {"total_amount": 10, "total_tax": 10},
+        "payments": [{"provider_id": "custom", "amount": 10, "offline": True}],
+    }
+    made = client.post(f"/stores/{STORE}/v3/orders/100/payment_actions/refunds", json=override, headers=TOKEN)
+    assert made.status_code == 201, made.get_json()
+
+    response = client.post(
+        f"/stores/{STORE}/v3/orders/100/payment_actions/refund_quotes", json={"tax_adjustment_amount": 1}, headers=TOKEN
+    )
+    assert response.status_code == 422
+    message = v3_errors(response)["tax_adjustment_amount"]
+    assert "overcharged on this order (0)" in message and "-" not in message

@@ -42,13 +42,20 @@ class Step:
     """One request sent and its answer, as link expressions see them."""
 
     def __init__(
-        self, client: FlaskClient, spec: Spec, operation_id: str, path: dict[str, Any], body: Any, token: dict
+        self,
+        client: FlaskClient,
+        spec: Spec,
+        operation_id: str,
+        path: dict[str, Any],
+        body: Any,
+        token: dict[str, str],
+        query: dict[str, Any] | None = None,
     ):
         method, template, _ = spec.operations[operation_id]
         self.path_params = path
         self.request_body = body
         url = re.sub(r"\{(\w+)\}", lambda match: str(path[match.group(1)]), template)
-        response = client.open(url, method=method, json=body, headers=token)
+        response = client.open(url, method=method, json=body, headers=token, query_string=query or {})
         self.status = response.status_code
         self.body = response.get_json()
 
@@ -69,11 +76,18 @@ class Step:
         return document
 
 
-def follow(client: FlaskClient, spec: Spec, step: Step, source: str, status: str, name: str, token: dict) -> Step:
+def follow(
+    client: FlaskClient, spec: Spec, step: Step, source: str, status: str, name: str, token: dict[str, str]
+) -> Step:
     link = spec.link(source, status, name)
-    path = {key: step.evaluate(value) for key, value in link.get("parameters", {}).items()}
+    path, query = {}, {}
+    for key, expression in link.get("parameters", {}).items():
+        if key.startswith("query."):
+            query[key.removeprefix("query.")] = step.evaluate(expression)
+        else:
+            path[key.removeprefix("path.")] = step.evaluate(expression)
     body = step.evaluate(link["requestBody"]) if "requestBody" in link else None
-    return Step(client, spec, link["operationId"], path, body, token)
+    return Step(client, spec, link["operationId"], path, body, token, query)
 
 
 def test_shopify_order_to_calculate_to_refund_to_reads(client: FlaskClient) -> None:
@@ -127,3 +141,19 @@ def test_bigcommerce_products_to_quote_to_refund_to_reads(client: FlaskClient) -
     assert after.status == 200
     first_product = next(p for p in after.body if p["id"] == products.body[0]["id"])
     assert first_product["quantity_refunded"] == products.body[0]["quantity_refunded"] + 1
+
+
+def test_admin_reset_to_health_and_scenario_to_list_and_removal(client: FlaskClient) -> None:
+    spec = Spec("admin.yaml")
+    reset = Step(client, spec, "resetState", {}, None, {})
+    assert reset.status == 200
+    health = follow(client, spec, reset, "resetState", "200", "HealthAfterReset", {})
+    assert health.status == 200 and health.body["status"] == "ok"
+
+    scenario = {"name": "links-test", "rules": [{"match": {"platform": "shopify"}, "respond": {"passthrough": True, "delay": 1}}]}
+    added = Step(client, spec, "addScenarios", {}, scenario, {})
+    assert added.status == 201, added.body
+    listed = follow(client, spec, added, "addScenarios", "201", "ListScenarios", {})
+    assert "links-test" in [entry["name"] for entry in listed.body["scenarios"]]
+    removed = follow(client, spec, added, "addScenarios", "201", "RemoveAddedScenario", {})
+    assert removed.status == 200 and removed.body["removed"] == ["links-test"]

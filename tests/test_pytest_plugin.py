@@ -1,0 +1,146 @@
+"""The `refund_mock` pytest fixture, used the way a downstream project uses it."""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+DOWNSTREAM_TEST = """
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+SHOPIFY_ORDER = 3012450010102
+
+
+def call(method, url, body=None, token_header="X-Shopify-Access-Token"):
+    request = urllib.request.Request(
+        url,
+        data=None if body is None else json.dumps(body).encode(),
+        method=method,
+        headers={token_header: "downstream", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def refund_one_unit(base):
+    status, body = call("POST", f"{base}/orders/{SHOPIFY_ORDER}/refunds/calculate.json",
+                        {"refund": {"refund_line_items": [{"line_item_id": 10020000001, "quantity": 1}]}})
+    assert status == 200
+    transactions = [{**t, "kind": "refund"} for t in body["refund"]["transactions"] if t["amount"] != "0.00"]
+    return call("POST", f"{base}/orders/{SHOPIFY_ORDER}/refunds.json",
+                {"refund": {"refund_line_items": body["refund"]["refund_line_items"], "transactions": transactions}})
+
+
+def test_a_refund_is_made_and_journaled(refund_mock):
+    status, body = refund_one_unit(refund_mock.url("shopify"))
+    assert status == 201
+    journal = refund_mock.requests(operationId="createRefund")
+    assert [entry["status"] for entry in journal] == [201]
+
+
+def test_each_test_starts_from_the_fixtures(refund_mock):
+    # the refund of the previous test is not there
+    status, body = call("GET", f"{refund_mock.url('shopify')}/orders/{SHOPIFY_ORDER}/refunds.json")
+    assert status == 200 and body["refunds"] == []
+    assert [entry["operationId"] for entry in refund_mock.requests()] == ["listRefunds"]
+
+
+def test_a_scenario_scripts_the_documented_422_until_reset(refund_mock):
+    refund_mock.use_scenario("shopify-over-quantity")
+    status, body = refund_one_unit(refund_mock.url("shopify"))
+    assert status == 422
+    assert body == {"errors": {"refund_line_items.quantity": ["cannot refund more items than were purchased"]}}
+    assert refund_mock.requests(operationId="createRefund")[0]["scenario"] == "shopify-over-quantity"
+    refund_mock.reset()
+    assert refund_mock.requests() == []
+    assert refund_one_unit(refund_mock.url("shopify"))[0] == 201
+
+
+def test_an_order_of_our_own(refund_mock):
+    document = json.loads(json.dumps(ORDER))
+    order_id = refund_mock.load_order(document)
+    status, body = call("GET", f"{refund_mock.url('bigcommerce', 'mystore')}/v2/orders/{order_id}",
+                        token_header="X-Auth-Token")
+    assert status == 200 and body["id"] == order_id == 777
+
+
+def test_the_fixture_comes_from_the_installed_entry_point(pytestconfig):
+    assert pytestconfig.pluginmanager.has_plugin("refund_mock")
+
+
+@pytest.mark.refund_mock(tokens={"only-this-one": ["read_orders"]})
+def test_settings_come_from_the_marker(refund_mock):
+    status, _ = call("GET", f"{refund_mock.url('shopify')}/orders/{SHOPIFY_ORDER}.json")
+    assert status == 401
+"""
+
+
+def bigcommerce_order_document() -> dict:
+    """A starter BigCommerce fixture renumbered to 777, as a downstream project would bring its own."""
+    import json
+
+    from tests.conftest import FIXTURES_DIR
+
+    document = json.loads((FIXTURES_DIR / "bigcommerce" / "orders" / "100.json").read_text(encoding="utf-8"))
+    document["order"]["id"] = 777
+    for key in ("products", "shipping_addresses", "fees", "transactions", "refunds"):
+        for item in document.get(key, []):
+            if "order_id" in item:
+                item["order_id"] = "777" if isinstance(item["order_id"], str) else 777
+    return document
+
+
+def plugin_is_installed() -> bool:
+    return any(
+        entry.name == "refund_mock" and entry.value == "mockserver.pytest_plugin"
+        for entry in entry_points(group="pytest11")
+    )
+
+
+def test_installing_the_package_registers_the_plugin() -> None:
+    assert plugin_is_installed(), "pip install refund-mock (scripts/test does) registers the pytest11 entry point"
+
+
+def test_a_downstream_test_suite_uses_the_fixture(pytester: pytest.Pytester) -> None:
+    if not plugin_is_installed():
+        pytest.skip("the package is not installed with its entry points; scripts/test installs it")
+    pytester.makepyfile(test_downstream=f"ORDER = {bigcommerce_order_document()!r}\n" + DOWNSTREAM_TEST)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=6)
+
+
+def test_a_failing_downstream_assertion_is_reported_as_a_failure(pytester: pytest.Pytester) -> None:
+    if not plugin_is_installed():
+        pytest.skip("the package is not installed with its entry points; scripts/test installs it")
+    pytester.makepyfile(
+        test_downstream="""
+def test_wrong_expectation(refund_mock):
+    assert refund_mock.requests(operationId="createRefund") != []
+"""
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(failed=1)
+
+
+def test_the_documented_downstream_example_passes(pytester: pytest.Pytester) -> None:
+    """The complete test in docs/contract-testing.md, run as a downstream project runs it."""
+    if not plugin_is_installed():
+        pytest.skip("the package is not installed with its entry points; scripts/test installs it")
+    from tests.conftest import REPO_ROOT
+
+    text = (REPO_ROOT / "docs" / "contract-testing.md").read_text(encoding="utf-8")
+    block = text.split("<!-- downstream-example -->", 1)[1]
+    example = block.split("```python\n", 1)[1].split("```", 1)[0]
+    pytester.makepyfile(test_documented=example)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=2)
