@@ -98,12 +98,17 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+# Built once: `json.dumps`/`json.loads` with options build a new encoder/decoder on every call.
+_ENCODER = json.JSONEncoder(default=_json_default, ensure_ascii=False, separators=(",", ":"))
+_ASCII_ENCODER = json.JSONEncoder(default=_json_default, separators=(",", ":"))
+
+
 def encode_json(body: Any) -> bytes:
-    text = json.dumps(body, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+    text = _ENCODER.encode(body)
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate a client sent (`"\ud800"` is valid JSON) echoed back: escape it
-        return json.dumps(body, default=_json_default, separators=(",", ":")).encode("ascii")
+        return _ASCII_ENCODER.encode(body).encode("ascii")
 
 
 def flask_rule(template: str) -> str:
@@ -466,11 +471,17 @@ class MockServer:
         )
 
     def _body(self, api: Api, operation: Operation) -> Any:
+        environ = request.environ
         length = request.content_length
         if length is not None and length > self.config.max_body_bytes:
             raise api.errors.payload_too_large(request.path, self.config.max_body_bytes)
         try:
-            raw = request.get_data(cache=False)
+            if environ.get("wsgi.input_terminated"):  # the server ends the stream (granian): read it whole
+                raw = environ["wsgi.input"].read()
+            elif length is not None:  # one read of the announced length, without werkzeug's stream wrappers
+                raw = environ["wsgi.input"].read(length)
+            else:
+                raw = request.get_data(cache=False)
         except RequestEntityTooLarge as error:
             raise api.errors.payload_too_large(request.path, self.config.max_body_bytes) from error
         if len(raw) > self.config.max_body_bytes:
@@ -479,11 +490,11 @@ class MockServer:
             if operation.body_required:
                 raise api.errors.malformed_body(request.path, "the request body is empty")
             return None
-        if request.mimetype != JSON_MIMETYPE:
+        if environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower() != JSON_MIMETYPE:
             raise api.errors.unsupported_media_type(request.path, request.content_type or "")
         try:
             text = raw.decode("utf-8")
-            body = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+            body = _DECODER.decode(text)
         except UnicodeDecodeError as error:
             raise api.errors.malformed_body(request.path, "the request body is not UTF-8") from error
         except (ValueError, RecursionError) as error:
@@ -508,6 +519,9 @@ def _finite_float(text: str) -> float:
     if math.isinf(number):
         raise ValueError(f"{text} is out of range")
     return number
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
 
 
 def default_apis() -> list[Api]:

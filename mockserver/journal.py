@@ -192,10 +192,10 @@ class SharedJournal(Journal):
         if not self.size:
             return
         fields = [time, method, path, query, operation_id, status, scenario, fault, duration_ms, body]
-        text = json.dumps(fields, separators=(",", ":")).encode("ascii")  # ASCII: lone surrogates escaped
+        text = _ENCODER.encode(fields).encode("ascii")  # ASCII: a lone surrogate is escaped, not an error
         if len(text) > self.SLOT_BYTES - self._HEADER:
             fields[-1] = None
-            text = json.dumps(fields, separators=(",", ":")).encode("ascii")[: self.SLOT_BYTES - self._HEADER]
+            text = _ENCODER.encode(fields).encode("ascii")[: self.SLOT_BYTES - self._HEADER]
         with self._write_lock:
             ring = self._ring[1] if self._ring is not None and self._ring[0] == os.getpid() else self._open_ring()
             entry_id = max(self._clock.now(), self._last_id + 1)
@@ -243,6 +243,9 @@ class SharedJournal(Journal):
         if self._ring is not None and self._ring[0] == os.getpid():
             self._ring[1].close()
         self._ring = None
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
 class _SharedClock:

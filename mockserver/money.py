@@ -6,7 +6,7 @@ Both platforms' engines use these; nothing here knows about HTTP or a platform.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation, getcontext, localcontext
 from functools import cache
 
 from babel.numbers import get_currency_precision
@@ -37,10 +37,15 @@ def round_money(amount: Decimal | int | str, currency: str) -> Decimal:
     decimals, and `quantize` would raise InvalidOperation for such a request amount.
     """
     value = Decimal(amount)
+    places = minor_unit(currency)
+    if value.is_finite() and value.adjusted() + places + 2 <= getcontext().prec:
+        # the usual case, and the same result: the precision would not change (a quote rounds
+        # some 30 amounts, and a local context costs twice the rounding itself)
+        return value.quantize(_quantum(places), rounding=ROUND_HALF_UP)
     with localcontext() as context:
         if value.is_finite():
-            context.prec = max(context.prec, value.adjusted() + minor_unit(currency) + 2)
-        return value.quantize(quantum(currency), rounding=ROUND_HALF_UP)
+            context.prec = max(context.prec, value.adjusted() + places + 2)
+        return value.quantize(_quantum(places), rounding=ROUND_HALF_UP)
 
 
 def parse_money(value: object) -> Decimal:

@@ -150,7 +150,10 @@ def test_admin_reset_to_health_and_scenario_to_list_and_removal(client: FlaskCli
     health = follow(client, spec, reset, "resetState", "200", "HealthAfterReset", {})
     assert health.status == 200 and health.body["status"] == "ok"
 
-    scenario = {"name": "links-test", "rules": [{"match": {"platform": "shopify"}, "respond": {"passthrough": True, "delay": 1}}]}
+    scenario = {
+        "name": "links-test",
+        "rules": [{"match": {"platform": "shopify"}, "respond": {"passthrough": True, "delay": 1}}],
+    }
     added = Step(client, spec, "addScenarios", {}, scenario, {})
     assert added.status == 201, added.body
     listed = follow(client, spec, added, "addScenarios", "201", "ListScenarios", {})
