@@ -138,6 +138,12 @@ def main() -> None:
     help="Serve with N granian worker processes sharing one state (for load tests and big CI matrices). "
     "Without it: one process, threads, every fault kind. See docs/performance.md.",
 )
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 512),
+    help="With --workers: Python threads per worker (default 4, or 64 with --latency). A request waiting on "
+    "--latency or a scenario delay holds one.",
+)
 def serve(
     host: str,
     port: int,
@@ -151,9 +157,12 @@ def serve(
     admin_token: str | None,
     no_cors: bool,
     workers: int | None,
+    threads: int | None,
 ) -> None:
     """Serve both platforms' refund APIs and the /__mock admin API."""
     check_admin_token(host, admin_token)
+    if threads is not None and not workers:
+        raise click.UsageError("--threads goes with --workers (the single-process server starts a thread per request)")
     # With workers, the state file and the run folder (journal, run-time scenarios, counters)
     # are shared by the processes; without --state the state lives in the run folder too.
     run_dir = Path(tempfile.mkdtemp(prefix="refund-mock-run-")) if workers else None
@@ -175,20 +184,30 @@ def serve(
                 run_dir=run_dir,
             ),
             latency,
+            threads,
         )
     finally:
         if run_dir is not None:
             shutil.rmtree(run_dir, ignore_errors=True)
 
 
-def _serve(host: str, port: int, workers: int | None, config: MockConfig, latency: str | None) -> None:
+def _serve(
+    host: str, port: int, workers: int | None, config: MockConfig, latency: str | None, threads: int | None
+) -> None:
     try:
         app = create_app(config)  # with workers: loads the fixtures once, here, before any worker starts
     except ScenarioError as error:
         raise click.ClickException(f"scenario file refused: {error.message}") from error
     server = server_of(app)
     base = f"http://{host}:{port}"
-    click.echo(f"refund-mock serving on {base}" + (f" with {workers} granian worker processes" if workers else ""))
+    if workers:
+        from mockserver.wsgi import threads_for
+
+        click.echo(
+            f"refund-mock serving on {base}: {workers} worker processes, {threads_for(config, threads)} threads each"
+        )
+    else:
+        click.echo(f"refund-mock serving on {base}")
     for name, platform in server.platforms.items():
         count = len(server.store.order_ids(name))
         click.echo(f"  {platform.title:<32} {base}{platform.base_path_example}  ({count} orders)")
@@ -215,7 +234,7 @@ def _serve(host: str, port: int, workers: int | None, config: MockConfig, latenc
     server.close()  # no SQLite connection may cross the fork into the workers
     del app, server
     gc.collect()
-    run(host, port, workers, config, fixture_errors)
+    run(host, port, workers, config, fixture_errors, threads)
 
 
 @main.group()

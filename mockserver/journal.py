@@ -154,9 +154,10 @@ class SharedJournal(Journal):
     SLOT_BYTES = 20 * 1024  # an entry's JSON; bodies over MAX_BODY_BYTES are journaled as null already
     _HEADER = 12  # per slot: the entry id (8 bytes, written last) and the JSON length (4 bytes)
 
-    def __init__(self, directory: str | os.PathLike[str], size: int = DEFAULT_SIZE):
+    def __init__(self, directory: str | os.PathLike[str], size: int = DEFAULT_SIZE, *, ring_name: str | None = None):
         super().__init__(size)
         self.directory = Path(directory)
+        self._ring_name = ring_name  # None: the process id (one ring per worker process)
         self._clock = _SharedClock(self.directory / "journal.clock")
         self._write_lock = threading.Lock()
         self._ring: tuple[int, mmap.mmap] | None = None  # (pid, map) of this process's ring
@@ -164,7 +165,7 @@ class SharedJournal(Journal):
         self._last_id = 0
 
     def _open_ring(self) -> mmap.mmap:
-        path = self.directory / f"journal-{os.getpid()}.ring"
+        path = self.directory / f"journal-{self._ring_name or os.getpid()}.ring"
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             os.ftruncate(descriptor, self.size * self.SLOT_BYTES)  # sparse: only written slots take memory
@@ -212,21 +213,34 @@ class SharedJournal(Journal):
         found: list[JournalEntry] = []
         for path in self.directory.glob("journal-*.ring"):
             try:
-                data = path.read_bytes()
+                handle = open(path, "rb")  # noqa: SIM115 - closed below
             except FileNotFoundError:
                 continue
-            for start in range(0, len(data) - self._HEADER + 1, self.SLOT_BYTES):
-                entry_id = int.from_bytes(data[start : start + 8], "little")
-                if entry_id <= cleared_through:
+            with handle:
+                size = os.fstat(handle.fileno()).st_size
+                if size < self._HEADER:
                     continue
-                length = int.from_bytes(data[start + 8 : start + 12], "little")
-                try:
-                    fields = json.loads(data[start + 12 : start + 12 + length])
-                except ValueError:  # being written while read
-                    continue
-                found.append(JournalEntry(entry_id, *fields))
+                # Mapped, not read: copying a whole ring (20 MB at the default size) into one bytes
+                # object on every read made the allocator keep that much memory per thread.
+                with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as ring:
+                    found.extend(self._parse(ring, size, cleared_through))
         found.sort(key=lambda entry: entry.id)
         return found[-self.size :] if self.size else []
+
+    def _parse(self, ring: mmap.mmap, size: int, cleared_through: int) -> list[JournalEntry]:
+        found = []
+        for start in range(0, size - self._HEADER + 1, self.SLOT_BYTES):
+            entry_id = int.from_bytes(ring[start : start + 8], "little")
+            if entry_id <= cleared_through:
+                continue
+            length = int.from_bytes(ring[start + 8 : start + 12], "little")
+            try:
+                fields = json.loads(ring[start + 12 : start + 12 + length])
+            except ValueError:  # being written while read
+                continue
+            if int.from_bytes(ring[start : start + 8], "little") == entry_id:  # not rewritten meanwhile
+                found.append(JournalEntry(entry_id, *fields))
+        return found
 
     def __len__(self) -> int:
         return len(self._read())

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-DOCUMENT_CACHE_SIZE = 128  # parsed order documents kept per process (see Store.get_order)
+DOCUMENT_CACHE_SIZE = 64  # parsed orders kept per process, some 90 KiB each (see Store.get_order)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (

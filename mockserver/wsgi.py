@@ -28,9 +28,12 @@ from mockserver.app import MockConfig, create_app, server_of
 
 SETTINGS_VARIABLE = "REFUND_MOCK_WORKER_SETTINGS"
 WORKER_TARGET = "mockserver.wsgi:create_worker_app"
-# Python threads per worker: enough for many slow answers (`--latency`, scenario delays) in
-# parallel; CPU-bound requests take turns on the GIL anyway.
-BLOCKING_THREADS = int(os.environ.get("XP_THREADS", "64"))
+# Python threads per worker. Requests compute under the GIL, so a few threads serve as many
+# requests per second as many threads, and with a much shorter tail: with 4, p99 was 16-21 ms
+# at 32 connections; with 64, 33-55 ms (docs/performance.md). A request that waits
+# (`--latency`, a scenario `delay`) holds its thread, so with `--latency` each worker gets more.
+THREADS = 4
+THREADS_WITH_LATENCY = 64
 
 
 def worker_settings(config: MockConfig, fixture_errors: list[str]) -> str:
@@ -87,7 +90,15 @@ def create_worker_app() -> Flask:
     return app
 
 
-def run(host: str, port: int, workers: int, config: MockConfig, fixture_errors: list[str]) -> None:
+def threads_for(config: MockConfig, threads: int | None) -> int:
+    if threads is not None:
+        return threads
+    return THREADS_WITH_LATENCY if config.latency_ms else THREADS
+
+
+def run(
+    host: str, port: int, workers: int, config: MockConfig, fixture_errors: list[str], threads: int | None = None
+) -> None:
     """Serve until interrupted (SIGINT, SIGTERM); granian restarts a worker that dies."""
     from granian import Granian
     from granian.constants import Interfaces
@@ -101,12 +112,12 @@ def run(host: str, port: int, workers: int, config: MockConfig, fixture_errors: 
         interface=Interfaces.WSGI,
         workers=workers,
         factory=True,
-        blocking_threads=BLOCKING_THREADS,
+        blocking_threads=threads_for(config, threads),
         websockets=False,
         respawn_failed_workers=True,
         workers_kill_timeout=10,
         log_level=LogLevels.warning,
     )
-    # granian warns that 64 threads per worker is many for 2 cores; they are for waiting, not computing
+    # granian warns when threads outnumber the cores; ours are for waiting (--latency), not computing
     logging.getLogger("_granian").addFilter(lambda record: "Python threads" not in record.getMessage())
     server.serve()

@@ -41,12 +41,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mockserver.wsgi import THREADS
+
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS = Path(os.environ.get("REFUND_MOCK_TOOLS") or Path.home() / ".cache" / "refund-mock")
 PRISM_PACKAGE = "@stoplight/prism-cli@5"
 HOST = "127.0.0.1"
 WORKERS = 2
-BLOCKING_THREADS = 64  # as mockserver.wsgi gives granian, so that the bare app runs under the same settings
+BLOCKING_THREADS = THREADS  # the bare app runs under the granian settings `serve --workers` uses
 
 SHOPIFY_ORDER = 3012450010101  # three lines, a discount code, two transactions, an earlier refund
 SHOPIFY_PATH = f"/admin/api/2020-10/orders/{SHOPIFY_ORDER}/refunds/calculate.json"
