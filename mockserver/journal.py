@@ -217,28 +217,29 @@ class SharedJournal(Journal):
             except FileNotFoundError:
                 continue
             with handle:
-                size = os.fstat(handle.fileno()).st_size
-                if size < self._HEADER:
-                    continue
-                # Mapped, not read: copying a whole ring (20 MB at the default size) into one bytes
-                # object on every read made the allocator keep that much memory per thread.
-                with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as ring:
-                    found.extend(self._parse(ring, size, cleared_through))
+                found.extend(self._parse(handle.fileno(), cleared_through))
         found.sort(key=lambda entry: entry.id)
         return found[-self.size :] if self.size else []
 
-    def _parse(self, ring: mmap.mmap, size: int, cleared_through: int) -> list[JournalEntry]:
+    def _parse(self, descriptor: int, cleared_through: int) -> list[JournalEntry]:
+        """The entries of one ring, read slot by slot with `pread`.
+
+        Not the whole file at once: a 20 MB bytes object per read made the allocator keep that
+        much memory per thread; nor mapped: the reader's memory then counted every page touched.
+        """
         found = []
+        size = os.fstat(descriptor).st_size
         for start in range(0, size - self._HEADER + 1, self.SLOT_BYTES):
-            entry_id = int.from_bytes(ring[start : start + 8], "little")
+            header = os.pread(descriptor, self._HEADER, start)
+            entry_id = int.from_bytes(header[:8], "little")
             if entry_id <= cleared_through:
                 continue
-            length = int.from_bytes(ring[start + 8 : start + 12], "little")
+            length = int.from_bytes(header[8:12], "little")
             try:
-                fields = json.loads(ring[start + 12 : start + 12 + length])
+                fields = json.loads(os.pread(descriptor, length, start + self._HEADER))
             except ValueError:  # being written while read
                 continue
-            if int.from_bytes(ring[start : start + 8], "little") == entry_id:  # not rewritten meanwhile
+            if os.pread(descriptor, 8, start) == header[:8]:  # not rewritten meanwhile
                 found.append(JournalEntry(entry_id, *fields))
         return found
 
