@@ -27,7 +27,10 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-DOCUMENT_CACHE_SIZE = 64  # parsed orders kept per process, some 90 KiB each (see Store.get_order)
+# Recently read orders kept parsed per process (see Store.get_order), up to this much stored JSON;
+# parsed, a document takes about four times its text. A budget in bytes, not in orders, because
+# documents grow with every refund, and memory must stay flat over a long run.
+DOCUMENT_CACHE_BYTES = 2 << 20
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (
@@ -143,6 +146,7 @@ class Store:
         self._locks_guard = threading.Lock()
         # Recently read orders, parsed, with the write count they were read at (see `get_order`).
         self._documents: dict[tuple[str, int], _CachedOrder] = {}
+        self._cached_bytes = 0
         self._documents_guard = threading.Lock()
         self._verify_shared_documents = verify_shared_documents
         self._writes = _WriteCounter(Path(f"{self.path}-writes"))
@@ -201,7 +205,7 @@ class Store:
         """The order as stored now, for reading: its document is shared, so never change it.
 
         A quote reads one order, and reading it (a query, then parsing some 17 kB of JSON) cost
-        more than computing the quote. So the last `DOCUMENT_CACHE_SIZE` orders read are kept,
+        more than computing the quote. So the orders read last (`DOCUMENT_CACHE_BYTES`) are kept,
         parsed, with the database's write count at the time; while no process has written since
         (the count in the mapped `-writes` file is unchanged), they are handed out again without
         touching the database. After a write the stored text is read again, and parsed again
@@ -220,9 +224,12 @@ class Store:
         else:
             order = StoredOrder(row[0], row[1], row[2], json.loads(row[3]))
         with self._documents_guard:
-            if key not in self._documents and len(self._documents) >= DOCUMENT_CACHE_SIZE:
-                del self._documents[next(iter(self._documents))]  # the oldest entry
+            replaced = self._documents.pop(key, None)
+            self._cached_bytes += len(row[3]) - (len(replaced.text) if replaced else 0)
             self._documents[key] = _CachedOrder(writes, row[3], order)
+            while self._cached_bytes > DOCUMENT_CACHE_BYTES and len(self._documents) > 1:
+                oldest = self._documents.pop(next(iter(self._documents)))
+                self._cached_bytes -= len(oldest.text)
         return order
 
     def _row(self, platform: str, order_id: int) -> tuple[int, str | None, int, str] | None:

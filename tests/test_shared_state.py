@@ -119,3 +119,20 @@ def test_update_order_works_on_a_private_copy(two_stores: Any) -> None:
 
     store.update_order("shopify", order_id, change)
     assert "note" not in shared.document["order"] or shared.document["order"]["note"] != "private"  # type: ignore[union-attr]
+
+
+def test_the_order_cache_stays_within_its_byte_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Documents grow with every refund; the cache is bounded in bytes so memory stays flat."""
+    import mockserver.store as store_module
+
+    monkeypatch.setattr(store_module, "DOCUMENT_CACHE_BYTES", 50_000)
+    store = Store(tmp_path / "state.sqlite3")
+    document = json.loads(SHOPIFY_ORDER.read_text(encoding="utf-8"))
+    for order_id in range(1, 21):
+        store.put_order("shopify", order_id, {**document, "order": {**document["order"], "id": order_id}})
+    for order_id in range(1, 21):
+        assert store.get_order("shopify", order_id).document["order"]["id"] == order_id  # type: ignore[union-attr]
+    kept = sum(len(entry.text) for entry in store._documents.values())
+    assert kept == store._cached_bytes <= 50_000
+    assert 1 <= len(store._documents) < 20
+    store.close()
