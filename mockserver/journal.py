@@ -86,7 +86,10 @@ class Journal:
         fault: str | None = None,
         duration_ms: float = 0.0,
         body: Any = None,
+        body_json: bytes | None = None,
     ) -> None:
+        """`body_json`, when given, is `body` as the client sent it (valid JSON): the shared
+        journal stores those bytes instead of encoding `body` again."""
         if not self.size:
             return
         self._entries.append(
@@ -189,11 +192,16 @@ class SharedJournal(Journal):
         fault: str | None = None,
         duration_ms: float = 0.0,
         body: Any = None,
+        body_json: bytes | None = None,
     ) -> None:
         if not self.size:
             return
         fields = [time, method, path, query, operation_id, status, scenario, fault, duration_ms, body]
-        text = _ENCODER.encode(fields).encode("ascii")  # ASCII: a lone surrogate is escaped, not an error
+        if body_json is not None:  # the client's own bytes, already known to be valid JSON: no second encoding
+            fields[-1] = None
+            text = _ENCODER.encode(fields)[: -len("null]")].encode("ascii") + body_json + b"]"
+        else:
+            text = _ENCODER.encode(fields).encode("ascii")  # ASCII: a lone surrogate is escaped, not an error
         if len(text) > self.SLOT_BYTES - self._HEADER:
             fields[-1] = None
             text = _ENCODER.encode(fields).encode("ascii")[: self.SLOT_BYTES - self._HEADER]
@@ -203,9 +211,8 @@ class SharedJournal(Journal):
             self._last_id = entry_id
             start = self._next_slot * self.SLOT_BYTES
             self._next_slot = (self._next_slot + 1) % self.size
-            ring[start : start + 8] = bytes(8)  # id 0 while the slot is being written: readers skip it
-            ring[start + 8 : start + 12] = len(text).to_bytes(4, "little")
-            ring[start + 12 : start + 12 + len(text)] = text
+            # id 0 while the slot is being written (readers skip it), then the id, last
+            ring[start : start + self._HEADER + len(text)] = _UNWRITTEN_ID + len(text).to_bytes(4, "little") + text
             ring[start : start + 8] = entry_id.to_bytes(8, "little")
 
     def _read(self) -> list[JournalEntry]:
@@ -261,6 +268,7 @@ class SharedJournal(Journal):
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
+_UNWRITTEN_ID = bytes(8)
 
 
 class _SharedClock:

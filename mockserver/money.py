@@ -30,22 +30,30 @@ def quantum(currency: str) -> Decimal:
     return _quantum(minor_unit(currency))
 
 
+# currency -> (minor unit places, quantum): a quote rounds some 30 amounts, so one dictionary
+# lookup instead of two cached calls per rounding
+_STEPS: dict[str, tuple[int, Decimal]] = {}
+
+
 def round_money(amount: Decimal | int | str, currency: str) -> Decimal:
     """Round half-up to the currency's minor unit.
 
     The precision grows with the amount: the default 28 digits cannot hold 1E+26 with two
     decimals, and `quantize` would raise InvalidOperation for such a request amount.
     """
-    value = Decimal(amount)
-    places = minor_unit(currency)
-    if value.is_finite() and value.adjusted() + places + 2 <= getcontext().prec:
-        # the usual case, and the same result: the precision would not change (a quote rounds
-        # some 30 amounts, and a local context costs twice the rounding itself)
-        return value.quantize(_quantum(places), rounding=ROUND_HALF_UP)
+    value = amount if type(amount) is Decimal else Decimal(amount)
+    try:
+        places, step = _STEPS[currency]
+    except KeyError:
+        places = minor_unit(currency)
+        step = _STEPS.setdefault(currency, (places, _quantum(places)))[1]
+    if value.adjusted() + places + 2 <= getcontext().prec:
+        # the usual case, and the same result: the precision would not change (a local context
+        # costs twice the rounding itself); infinities and NaN raise InvalidOperation here too
+        return value.quantize(step, rounding=ROUND_HALF_UP)
     with localcontext() as context:
-        if value.is_finite():
-            context.prec = max(context.prec, value.adjusted() + places + 2)
-        return value.quantize(_quantum(places), rounding=ROUND_HALF_UP)
+        context.prec = value.adjusted() + places + 2
+        return value.quantize(step, rounding=ROUND_HALF_UP)
 
 
 def parse_money(value: object) -> Decimal:
@@ -63,6 +71,9 @@ def parse_money(value: object) -> Decimal:
 
 def format_money(amount: Decimal, currency: str) -> str:
     """Shopify's string form: exactly the currency's decimal places ("199.00", "500", "1.250")."""
+    steps = _STEPS.get(currency)
+    if steps is not None and type(amount) is Decimal and amount.adjusted() + steps[0] + 2 <= getcontext().prec:
+        return str(amount.quantize(steps[1], rounding=ROUND_HALF_UP))  # round_money's usual case, one call less
     return str(round_money(amount, currency))
 
 

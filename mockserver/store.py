@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -103,6 +103,17 @@ class StoredOrder:
     store_hash: str | None
     version: int
     document: dict[str, Any]
+    # Values computed from `document` (an engine's per-order figures), kept as long as the
+    # document is: a shared document never changes, so what was computed from it stays true.
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def derive(self, name: str, compute: Callable[[dict[str, Any]], T]) -> T:
+        """`compute(document)`, computed once per stored version of the order (per process)."""
+        try:
+            return self.derived[name]
+        except KeyError:
+            value = self.derived[name] = compute(self.document)  # two threads may both compute: same value
+            return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +231,8 @@ class Store:
         if row is None:
             return None
         if cached is not None and cached.text == row[3]:
-            order = StoredOrder(row[0], row[1], row[2], self._checked(key, cached).document)
+            kept = self._checked(key, cached)
+            order = StoredOrder(row[0], row[1], row[2], kept.document, kept.derived)
         else:
             order = StoredOrder(row[0], row[1], row[2], json.loads(row[3]))
         with self._documents_guard:

@@ -136,3 +136,14 @@ def test_the_order_cache_stays_within_its_byte_budget(tmp_path: Path, monkeypatc
     assert kept == store._cached_bytes <= 50_000
     assert 1 <= len(store._documents) < 20
     store.close()
+
+
+def test_a_body_journaled_from_the_clients_bytes_reads_back_as_the_parsed_body(tmp_path: Path) -> None:
+    """The shared journal stores the request's own JSON bytes; readers get the same body as before."""
+    journal = SharedJournal(tmp_path, 10, ring_name="a")
+    body = {"refund": {"note": "Größe falsch \ud800", "refund_line_items": [{"line_item_id": 1}]}}
+    raw = '{"refund": {"note": "Größe falsch \\ud800", "refund_line_items": [{"line_item_id": 1}]}}'.encode()
+    assert json.loads(raw) == body
+    journal.record(**entry("/raw", body), body_json=raw)
+    journal.record(**entry("/encoded", body))
+    assert [item.body for item in journal.entries()] == [body, body]

@@ -75,3 +75,29 @@ def test_reset_restores_the_baseline(tmp_path: Path) -> None:
     assert store.get_order("shopify", 3).document == {"n": 1}  # type: ignore[union-attr]
     assert store.get_order("shopify", 4) is None
     store.close()
+
+
+def test_derived_values_last_as_long_as_the_stored_version(tmp_path: Path) -> None:
+    """Figures computed from an order are reused until the order changes, then computed afresh."""
+    store = Store(tmp_path / "state.sqlite3")
+    store.put_order("shopify", 1, {"total": 3})
+    store.put_order("shopify", 2, {"total": 4})
+    computed: list[int] = []
+
+    def doubled(document: dict[str, Any]) -> int:
+        computed.append(document["total"])
+        return document["total"] * 2
+
+    def read(order_id: int) -> int:
+        stored = store.get_order("shopify", order_id)
+        assert stored is not None
+        return stored.derive("doubled", doubled)
+
+    assert [read(1), read(1)] == [6, 6]
+    assert computed == [3]
+    store.update_order("shopify", 2, lambda doc, tx: doc.update(total=5))  # another order: 1 keeps its figures
+    assert read(1) == 6 and computed == [3]
+    store.update_order("shopify", 1, lambda doc, tx: doc.update(total=7))
+    assert read(1) == 14
+    assert computed == [3, 7]
+    store.close()

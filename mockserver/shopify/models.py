@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from mockserver.money import ZERO, cumulative_share, format_money, minor_unit, parse_money, quantum, unit_share
@@ -123,7 +124,11 @@ class Parent:
 
 
 class OrderFigures:
-    """Read-only figures of one fixture document, computed once per request."""
+    """Read-only figures of one fixture document.
+
+    Computed from the document alone and never changed afterwards, so the figures of a stored
+    version can serve every quote on it (`figures_of`, kept by the store with the document).
+    """
 
     def __init__(self, document: dict[str, Any]):
         self.document = document
@@ -175,16 +180,25 @@ class OrderFigures:
             shipped = max(shipped, int(line["quantity"]))
         return min(shipped, int(line["quantity"]))
 
+    @cached_property
+    def unit_prices(self) -> dict[int, tuple[str, str]]:
+        """Each line's unit price and discounted unit price, as calculate writes them."""
+        currency = self.currency
+        return {
+            line_id: (_text(line.price, currency), _text(_discounted_unit_price(line, currency), currency))
+            for line_id, line in self.lines.items()
+        }
+
     # -- shipping ------------------------------------------------------------------------
 
-    @property
+    @cached_property
     def shipping_paid(self) -> Decimal:
         lines = self.order.get("shipping_lines") or []
         return sum(
             (_money(line["price"]) - _sum(line.get("discount_allocations") or [], "amount") for line in lines), ZERO
         )
 
-    @property
+    @cached_property
     def shipping_tax(self) -> Decimal:
         lines = self.order.get("shipping_lines") or []
         return sum((_sum(line.get("tax_lines") or [], "price") for line in lines), ZERO)
@@ -192,11 +206,11 @@ class OrderFigures:
     def _shipping_adjustments(self) -> list[dict[str, Any]]:
         return [adjustment for adjustment in self.adjustments if adjustment.get("kind") == "shipping_refund"]
 
-    @property
+    @cached_property
     def shipping_refunded(self) -> Decimal:
         return -_sum(self._shipping_adjustments(), "amount")
 
-    @property
+    @cached_property
     def shipping_tax_refunded(self) -> Decimal:
         return -_sum(self._shipping_adjustments(), "tax_amount")
 
@@ -204,6 +218,10 @@ class OrderFigures:
 
     def parents(self) -> list[Parent]:
         """Successful captures and sales, oldest first, with what each has left to refund."""
+        return list(self._parents)
+
+    @cached_property
+    def _parents(self) -> tuple[Parent, ...]:
         refunded: dict[int, Decimal] = {}
         for transaction in self.transactions:
             if transaction["kind"] == "refund" and transaction["status"] == "success" and transaction.get("parent_id"):
@@ -211,7 +229,7 @@ class OrderFigures:
                 refunded[parent_id] = refunded.get(parent_id, ZERO) + _money(transaction["amount"])
         payments = [t for t in self.transactions if t["kind"] in PAYMENT_KINDS and t["status"] == "success"]
         payments.sort(key=_processing_order)
-        return [Parent(t, _money(t["amount"]) - refunded.get(t["id"], ZERO)) for t in payments]
+        return tuple(Parent(t, _money(t["amount"]) - refunded.get(t["id"], ZERO)) for t in payments)
 
     def location_for(self, line: LineFigures, restock_type: str) -> int | None:
         """A suitable location when the request names none (Shopify: "returns a suitable location ID")."""
@@ -379,14 +397,23 @@ class _LineCursor:
         return QuotedLine(line, quantity, restock_type, location_id, discounted_total, cart, subtotal, tax)
 
 
-def build_quote(document: dict[str, Any], refund: dict[str, Any], *, for_create: bool) -> Quote:
+def figures_of(document: dict[str, Any]) -> OrderFigures:
+    """The figures of an order document (for `StoredOrder.derive`: once per stored version)."""
+    return OrderFigures(document)
+
+
+def build_quote(
+    document: dict[str, Any], refund: dict[str, Any], *, for_create: bool, figures: OrderFigures | None = None
+) -> Quote:
     """Validate a refund request against the order's current state and compute its figures.
 
     Calculate modifies restock instructions that cannot be met; create refuses a `cancel` above
     the fulfillable units (Shopify's documented 422) and modifies an unmeetable `return`.
     Line errors are collected so that one answer names every problem, as Shopify's does.
+    `figures` are the document's own, when the caller kept them (they are read, never changed).
     """
-    figures = OrderFigures(document)
+    if figures is None:
+        figures = OrderFigures(document)
     errors: list[Unprocessable] = []
     cursors: dict[int, _LineCursor] = {}
     lines: list[QuotedLine] = []
@@ -508,6 +535,7 @@ def render_calculation(quote: Quote) -> dict[str, Any]:
     """The calculate answer, in Shopify's shapes (money as strings)."""
     currency = quote.shop_currency
     order_id = quote.figures.order["id"]
+    unit_prices = quote.figures.unit_prices
     return {
         "refund": {
             "shipping": {
@@ -523,10 +551,10 @@ def render_calculation(quote: Quote) -> dict[str, Any]:
                     "line_item_id": line.line_item_id,
                     "location_id": line.location_id,
                     "restock_type": line.restock_type,
-                    "price": _text(line.figures.price, currency),
+                    "price": unit_prices[line.line_item_id][0],
                     "subtotal": _text(line.subtotal, currency),
                     "total_tax": _text(line.tax, currency),
-                    "discounted_price": _text(_discounted_unit_price(line.figures, currency), currency),
+                    "discounted_price": unit_prices[line.line_item_id][1],
                     "discounted_total_price": _text(line.discounted_total, currency),
                     "total_cart_discount_amount": _text(line.cart_discount, currency),
                 }
@@ -555,9 +583,9 @@ def _discounted_unit_price(line: LineFigures, currency: str) -> Decimal:
     return line.price - cumulative_share(line.line_discount, 1, line.quantity, currency)
 
 
-def calculate(document: dict[str, Any], refund: dict[str, Any]) -> dict[str, Any]:
+def calculate(document: dict[str, Any], refund: dict[str, Any], figures: OrderFigures | None = None) -> dict[str, Any]:
     """calculateRefund: the quote for `refund` on the order as it stands; nothing is changed."""
-    return render_calculation(build_quote(document, refund, for_create=False))
+    return render_calculation(build_quote(document, refund, for_create=False, figures=figures))
 
 
 # -- creating a refund ----------------------------------------------------------------------

@@ -8,18 +8,23 @@ from typing import Any
 from mockserver.platform import Handler, Reply, RequestContext
 from mockserver.shopify import models
 from mockserver.shopify.exceptions import NotFound
-from mockserver.store import Transaction
+from mockserver.store import StoredOrder, Transaction
 
 PLATFORM_NAME = "shopify"
 BASE_PATH = "/admin/api/2020-10"
 
 
-def _document(context: RequestContext) -> dict[str, Any]:
-    """The fixture document of the order in the path, or Shopify's 404."""
+def _stored(context: RequestContext) -> StoredOrder:
+    """The order in the path as stored now, or Shopify's 404."""
     stored = context.store.get_order(PLATFORM_NAME, context.path_params["order_id"])
     if stored is None:
         raise NotFound()
-    return stored.document
+    return stored
+
+
+def _document(context: RequestContext) -> dict[str, Any]:
+    """The fixture document of the order in the path, or Shopify's 404."""
+    return _stored(context).document
 
 
 def _fields(context: RequestContext) -> list[str] | None:
@@ -55,7 +60,9 @@ def get_refund(context: RequestContext) -> Reply:
 
 
 def calculate_refund(context: RequestContext) -> Reply:
-    return Reply(200, models.calculate(_document(context), context.body["refund"]))
+    stored = _stored(context)
+    figures = stored.derive("shopify.figures", models.figures_of)  # once per stored version of the order
+    return Reply(200, models.calculate(stored.document, context.body["refund"], figures))
 
 
 def create_refund(context: RequestContext) -> Reply:
