@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 DEFAULT_SIZE = 1000
 MAX_BODY_BYTES = 16 * 1024  # larger request bodies are journaled as null, to keep memory flat
 
@@ -199,9 +201,9 @@ class SharedJournal(Journal):
         fields = [time, method, path, query, operation_id, status, scenario, fault, duration_ms, body]
         if body_json is not None:  # the client's own bytes, already known to be valid JSON: no second encoding
             fields[-1] = None
-            text = _ENCODER.encode(fields)[: -len("null]")].encode("ascii") + body_json + b"]"
+            text = _encode(fields)[: -len("null]")] + body_json + b"]"
         else:
-            text = _ENCODER.encode(fields).encode("ascii")  # ASCII: a lone surrogate is escaped, not an error
+            text = _encode(fields)
         if len(text) > self.SLOT_BYTES - self._HEADER:
             fields[-1] = None
             text = _ENCODER.encode(fields).encode("ascii")[: self.SLOT_BYTES - self._HEADER]
@@ -268,6 +270,16 @@ class SharedJournal(Journal):
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
+def _encode(fields: list[Any]) -> bytes:
+    """JSON in UTF-8 with orjson; a lone surrogate (which orjson refuses) escaped by the json module."""
+    try:
+        return orjson.dumps(fields)
+    except TypeError:  # orjson.JSONEncodeError
+        return _ENCODER.encode(fields).encode("ascii")
+
+
 _UNWRITTEN_ID = bytes(8)
 
 

@@ -110,7 +110,7 @@ def split(total: Decimal, weights: Sequence[Decimal | int], currency: str) -> li
 
 def cumulative_share(total: Decimal, taken: int, whole: int, currency: str) -> Decimal:
     """The rounded share of `total` that belongs to the first `taken` of `whole` units."""
-    if whole <= 0 or taken <= 0:
+    if whole <= 0 or taken <= 0 or not total:  # nothing of nothing (a line without discounts, say)
         return ZERO
     if taken >= whole:
         return round_money(total, currency)

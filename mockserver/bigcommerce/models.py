@@ -160,10 +160,15 @@ class Tender:
 
 
 class OrderView:
-    """Read-only views of a fixture document: currency, components, tenders, refunded totals."""
+    """Read-only views of a fixture document: currency, components, tenders, refunded totals.
 
-    def __init__(self, document: dict[str, Any]):
+    With `keep=True` (a view of a stored version, which never changes: `view_of`) components
+    and tenders are computed once and served to every quote on that version.
+    """
+
+    def __init__(self, document: dict[str, Any], *, keep: bool = False):
         self.document = document
+        self._kept: dict[Any, Any] | None = {} if keep else None
         self.order: dict[str, Any] = document["order"]
         self.id = int(self.order["id"])
         self.currency = str(self.order.get("default_currency_code") or self.order.get("currency_code") or "USD")
@@ -260,6 +265,14 @@ class OrderView:
 
     def component(self, kind: str, item_id: int) -> Component | None:
         """The component a refund item points at, or None when the order has no such thing."""
+        if self._kept is None:
+            return self._component(kind, item_id)
+        key = (kind, item_id)
+        if key not in self._kept:
+            self._kept[key] = self._component(kind, item_id)
+        return self._kept[key]
+
+    def _component(self, kind: str, item_id: int) -> Component | None:
         if kind in QUANTITY_BOUND:
             product = self.product(item_id)
             if product is None:
@@ -305,6 +318,13 @@ class OrderView:
 
     def tenders(self) -> list[Tender]:
         """The gateways that took money, in the order they appear, with what was refunded on each."""
+        if self._kept is None:
+            return self._tenders()
+        if "tenders" not in self._kept:
+            self._kept["tenders"] = self._tenders()
+        return list(self._kept["tenders"])
+
+    def _tenders(self) -> list[Tender]:
         tenders: dict[str, Tender] = {}
         for transaction in self.document.get("transactions") or []:
             if transaction.get("status", "ok") != "ok":
@@ -577,9 +597,18 @@ def _check_total(order: OrderView, total: Decimal, field_name: str) -> None:
 # -- the two operations ------------------------------------------------------------------------
 
 
-def quote(document: dict[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
-    """createOrderRefundQuotes: the figures and refund methods; changes nothing."""
-    order = OrderView(document)
+def view_of(document: dict[str, Any]) -> OrderView:
+    """A view that keeps what it computes (for `StoredOrder.derive`: once per stored version)."""
+    return OrderView(document, keep=True)
+
+
+def quote(document: dict[str, Any], body: Mapping[str, Any], order: OrderView | None = None) -> dict[str, Any]:
+    """createOrderRefundQuotes: the figures and refund methods; changes nothing.
+
+    `order` is the document's own kept view, when the caller has one (it is read, never changed).
+    """
+    if order is None:
+        order = OrderView(document)
     priced = price(order, body)
     _check_total(order, priced.total, "items" if body.get("items") else "tax_adjustment_amount")
     return {

@@ -175,7 +175,8 @@ def get_order_refund(context: RequestContext) -> Reply:
 
 def create_order_refund_quotes(context: RequestContext) -> Reply:
     stored = _order(context)
-    return Reply(201, {"data": models.quote(stored.document, context.body), "meta": {}})
+    view = stored.derive("bigcommerce.view", models.view_of)  # once per stored version of the order
+    return Reply(201, {"data": models.quote(stored.document, context.body, view), "meta": {}})
 
 
 def create_order_refund(context: RequestContext) -> Reply:
