@@ -46,8 +46,22 @@ class RequestContext:
     headers: Mapping[str, str]
     body: Any
     store: Store
-    base_url: str  # scheme://host[:port], no trailing slash
+    environ: Mapping[str, Any]  # the WSGI environ
     server: Any = None  # the running MockServer, for the admin API
+
+    @property
+    def base_url(self) -> str:
+        """`scheme://host[:port]` of the request, as `request.host_url` gives it, for Location headers.
+
+        Worked out when asked for (only the create handlers ask), not on every request.
+        """
+        environ = self.environ
+        scheme = environ["wsgi.url_scheme"]
+        host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
+        default_port = {"http": ":80", "https": ":443"}.get(scheme)
+        if default_port and host.endswith(default_port):
+            host = host[: -len(default_port)]
+        return f"{scheme}://{host}"
 
 
 @dataclass
