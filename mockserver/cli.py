@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-import gc
 import importlib
 import ipaddress
+import multiprocessing
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import click
 import yaml
 
-from mockserver.app import MockConfig, create_app, server_of
-from mockserver.scenarios import ScenarioError
+if TYPE_CHECKING:
+    from flask import Flask
+
+T = TypeVar("T")
 
 LATENCY = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(?:-\s*(\d+(?:\.\d+)?)\s*)?")
 
@@ -166,34 +170,45 @@ def serve(
     # With workers, the state file and the run folder (journal, run-time scenarios, counters)
     # are shared by the processes; without --state the state lives in the run folder too.
     run_dir = Path(tempfile.mkdtemp(prefix="refund-mock-run-")) if workers else None
+    settings = {
+        "fixtures_dir": fixtures_dir,
+        "state_path": state_path or (run_dir / "state.sqlite3" if run_dir else None),
+        "tokens": _read_tokens(tokens_path),
+        "validate_responses": validate_responses,
+        "scenario_files": list(scenario_files),
+        "latency_ms": parse_latency(latency),
+        "journal_size": journal_size,
+        "admin_token": admin_token,
+        "cors": not no_cors,
+        "run_dir": run_dir,
+    }
     try:
-        _serve(
-            host,
-            port,
-            workers,
-            MockConfig(
-                fixtures_dir=fixtures_dir,
-                state_path=state_path or (run_dir / "state.sqlite3" if run_dir else None),
-                tokens=_read_tokens(tokens_path),
-                validate_responses=validate_responses,
-                scenario_files=list(scenario_files),
-                latency_ms=parse_latency(latency),
-                journal_size=journal_size,
-                admin_token=admin_token,
-                cors=not no_cors,
-                run_dir=run_dir,
-            ),
-            latency,
-            threads,
-        )
+        if not workers:
+            from werkzeug.serving import run_simple
+
+            app = _start(host, port, None, settings, latency, threads)
+            run_simple(host, port, app, threaded=True, use_reloader=False)
+            return
+        # The fixtures are loaded into the state file by a short-lived child process, so that
+        # the parent of the workers (which only supervises them) never holds the app, the
+        # specs or the garbage of loading thousands of orders: its memory stays that of granian.
+        worker_settings, worker_threads = _in_child(_prepare_workers, host, port, workers, settings, latency, threads)
+        from mockserver.wsgi import run
+
+        run(host, port, workers, worker_settings, worker_threads)
     finally:
         if run_dir is not None:
             shutil.rmtree(run_dir, ignore_errors=True)
 
 
-def _serve(
-    host: str, port: int, workers: int | None, config: MockConfig, latency: str | None, threads: int | None
-) -> None:
+def _start(
+    host: str, port: int, workers: int | None, settings: dict[str, Any], latency: str | None, threads: int | None
+) -> Flask:
+    """Build the app (checking the scenario files, loading the fixtures) and print where it serves."""
+    from mockserver.app import MockConfig, create_app, server_of
+    from mockserver.scenarios import ScenarioError
+
+    config = MockConfig(**settings)
     try:
         app = create_app(config)  # with workers: loads the fixtures once, here, before any worker starts
     except ScenarioError as error:
@@ -223,18 +238,49 @@ def _serve(
         click.echo(f"  skipped fixture {problem}", err=True)
     for problem in server.scenarios.problems:
         click.echo(f"  skipped built-in scenario: {problem}", err=True)
-    if not workers:
-        from werkzeug.serving import run_simple
+    return app
 
-        run_simple(host, port, app, threaded=True, use_reloader=False)
-        return
-    from mockserver.wsgi import run
 
-    fixture_errors = list(server.fixture_errors)
-    server.close()  # no SQLite connection may cross the fork into the workers
-    del app, server
-    gc.collect()
-    run(host, port, workers, config, fixture_errors, threads)
+def _prepare_workers(
+    host: str, port: int, workers: int, settings: dict[str, Any], latency: str | None, threads: int | None
+) -> tuple[str, int]:
+    """In the child: load the state and check the settings; returns what the workers are started with."""
+    from mockserver.app import server_of
+    from mockserver.wsgi import threads_for, worker_settings
+
+    server = server_of(_start(host, port, workers, settings, latency, threads))
+    prepared = worker_settings(server.config, list(server.fixture_errors)), threads_for(server.config, threads)
+    server.close()
+    return prepared
+
+
+def _in_child(function: Callable[..., T], *arguments: Any) -> T:
+    """`function(*arguments)` in a forked process: its result, or its ClickException raised here."""
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_child_main, args=(sender, function, arguments), name="refund-mock-prepare")
+    child.start()
+    sender.close()
+    try:
+        outcome, value = receiver.recv()
+    except EOFError:
+        outcome, value = "error", "the process loading the fixtures ended without an answer"
+    child.join()
+    if outcome == "error":
+        raise click.ClickException(value)
+    return value
+
+
+def _child_main(sender: Connection, function: Callable[..., Any], arguments: tuple[Any, ...]) -> None:
+    try:
+        sender.send(("ok", function(*arguments)))
+    except click.ClickException as error:
+        sender.send(("error", error.message))
+    except Exception as error:  # anything else: the parent says what, the child's traceback is on stderr
+        sender.send(("error", f"start-up failed: {type(error).__name__}: {error}"))
+        raise
+    finally:
+        sender.close()
 
 
 @main.group()
@@ -246,6 +292,9 @@ def scenarios() -> None:
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, exists=True, path_type=Path))
 def list_scenarios(files: tuple[Path, ...]) -> None:
     """One line per scenario: the built-ins, then those of FILES (checked against the specs)."""
+    from mockserver.app import MockConfig, create_app, server_of
+    from mockserver.scenarios import ScenarioError
+
     try:
         app = create_app(MockConfig(load_fixtures=False, scenario_files=list(files), journal_size=0))
     except ScenarioError as error:

@@ -30,7 +30,7 @@ T = TypeVar("T")
 # Recently read orders kept parsed per process (see Store.get_order), up to this much stored JSON;
 # parsed, a document takes about four times its text. A budget in bytes, not in orders, because
 # documents grow with every refund, and memory must stay flat over a long run.
-DOCUMENT_CACHE_BYTES = 2 << 20
+DOCUMENT_CACHE_BYTES = 1 << 20
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (
@@ -175,7 +175,7 @@ class Store:
             connection.execute("PRAGMA busy_timeout=30000")
             # one connection per thread: a small page cache each keeps many threads' memory flat
             # (reads are point lookups by key; the operating system caches the file itself)
-            connection.execute("PRAGMA cache_size=-1024")
+            connection.execute("PRAGMA cache_size=-256")
             self._local.connection = connection
             self._local.pid = os.getpid()
         return connection

@@ -1,11 +1,12 @@
 """`refund-mock serve --workers N`: granian worker processes sharing one state.
 
-The parent process (`serve` in `mockserver.cli`) builds the app once to check the settings and
-scenario files and to load the fixtures into the state file, then closes it and starts granian,
-which runs N worker processes on the same port. Each worker calls `create_worker_app`, which
-builds the app from the settings the parent left in the environment, without loading fixtures:
-a worker that granian restarts after a crash opens the state as it is, acknowledged refunds
-included. The journal, run-time scenarios and rule counters are shared through the run folder
+`serve` (in `mockserver.cli`) builds the app once, in a short-lived child process, to check the
+settings and scenario files and to load the fixtures into the state file; the parent then starts
+granian, which runs N worker processes on the same port, and otherwise only supervises them (it
+never imports the app, so its memory stays that of granian). Each worker calls
+`create_worker_app`, which builds the app from the settings left in the environment, without
+loading fixtures: a worker that granian restarts after a crash opens the state as it is,
+acknowledged refunds included. The journal, run-time scenarios and rule counters are shared through the run folder
 (`mockserver.shared`), so the admin API acts on the whole server whichever worker answers.
 
 granian was chosen by measurement (docs/performance.md): on 2 cores it serves the same Flask app
@@ -20,11 +21,12 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:  # the parent of the workers runs `run` without importing the app (see `serve`)
+    from flask import Flask
 
-from mockserver.app import MockConfig, create_app, server_of
+    from mockserver.app import MockConfig
 
 SETTINGS_VARIABLE = "REFUND_MOCK_WORKER_SETTINGS"
 WORKER_TARGET = "mockserver.wsgi:create_worker_app"
@@ -59,6 +61,8 @@ def worker_settings(config: MockConfig, fixture_errors: list[str]) -> str:
 
 
 def worker_config(text: str) -> tuple[MockConfig, list[str]]:
+    from mockserver.app import MockConfig
+
     settings: dict[str, Any] = json.loads(text)
     latency = settings["latency_ms"]
     config = MockConfig(
@@ -81,6 +85,8 @@ def worker_config(text: str) -> tuple[MockConfig, list[str]]:
 
 def create_worker_app() -> Flask:
     """granian's factory: the app of one worker process."""
+    from mockserver.app import create_app, server_of
+
     text = os.environ.get(SETTINGS_VARIABLE)
     if text is None:
         raise RuntimeError(f"{SETTINGS_VARIABLE} is not set: start workers with `refund-mock serve --workers N`")
@@ -96,15 +102,13 @@ def threads_for(config: MockConfig, threads: int | None) -> int:
     return THREADS_WITH_LATENCY if config.latency_ms else THREADS
 
 
-def run(
-    host: str, port: int, workers: int, config: MockConfig, fixture_errors: list[str], threads: int | None = None
-) -> None:
+def run(host: str, port: int, workers: int, settings: str, threads: int) -> None:
     """Serve until interrupted (SIGINT, SIGTERM); granian restarts a worker that dies."""
     from granian import Granian
     from granian.constants import Interfaces
     from granian.log import LogLevels
 
-    os.environ[SETTINGS_VARIABLE] = worker_settings(config, fixture_errors)
+    os.environ[SETTINGS_VARIABLE] = settings  # from `worker_settings`
     server = Granian(
         WORKER_TARGET,
         address=host,
@@ -112,7 +116,7 @@ def run(
         interface=Interfaces.WSGI,
         workers=workers,
         factory=True,
-        blocking_threads=threads_for(config, threads),
+        blocking_threads=threads,
         websockets=False,
         respawn_failed_workers=True,
         workers_kill_timeout=10,

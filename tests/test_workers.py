@@ -312,3 +312,23 @@ def test_a_short_soak_with_a_sigkill_loses_no_acknowledged_refund() -> None:
     assert summary["refunds"]["acknowledged"] > 0
     assert summary["refunds"]["missing"] == summary["refunds"]["wrong_amount"] == 0
     assert summary["unexpected_5xx"] == 0 and summary["scripted_5xx"] > 0
+
+
+def test_the_parent_of_the_workers_supervises_without_the_app(workers: Workers) -> None:
+    """The fixtures are loaded by a short-lived child, so the parent holds granian, not Flask and the specs."""
+    parent = workers.process.pid
+    with open(f"/proc/{parent}/maps", encoding="ascii", errors="replace") as handle:
+        mapped = handle.read()
+    assert "jsonschema_rs" not in mapped and "orjson" not in mapped  # the app's native modules live in the workers
+    for pid in workers.pids():
+        with open(f"/proc/{pid}/maps", encoding="ascii", errors="replace") as handle:
+            assert "jsonschema_rs" in handle.read()
+
+
+def test_a_refused_scenario_file_stops_the_workers_server_with_the_reason(tmp_path: Path) -> None:
+    scenarios = tmp_path / "bad.yaml"
+    scenarios.write_text("scenarios:\n  - name: broken\n    match: {operationId: calculateRefund}\n", encoding="utf-8")
+    command = [sys.executable, "-m", "mockserver.cli", "serve", "--workers", "2", "--port", "0"]
+    finished = subprocess.run([*command, "--scenarios", str(scenarios)], capture_output=True, text=True, timeout=60)
+    assert finished.returncode == 1
+    assert "scenario file refused: bad.yaml: scenario 'broken'" in finished.stderr  # which file, which rule, why
