@@ -162,6 +162,17 @@ class Order:
     order_id: int
     items: list[int]  # Shopify line item ids, BigCommerce product ids
     store_hash: str = "soak"
+    # Items a quote was refused for (refunded in full by now): quotes and refunds pick the others,
+    # so that the load stays mostly computed answers rather than 422s. Replaced, never changed in
+    # place, so that client threads can read it while another one adds to it.
+    exhausted: frozenset[int] = frozenset()
+
+    def refundable_items(self) -> list[int]:
+        left = [item for item in self.items if item not in self.exhausted]
+        return left or self.items
+
+    def mark_exhausted(self, item: int) -> None:
+        self.exhausted = self.exhausted | {item}
 
     @property
     def base(self) -> str:
@@ -219,11 +230,11 @@ class Tally:
 
 
 def shopify_lines(order: Order, chooser: random.Random) -> list[dict[str, Any]]:
-    return [{"line_item_id": chooser.choice(order.items), "quantity": 1, "restock_type": "no_restock"}]
+    return [{"line_item_id": chooser.choice(order.refundable_items()), "quantity": 1, "restock_type": "no_restock"}]
 
 
 def bigcommerce_items(order: Order, chooser: random.Random) -> list[dict[str, Any]]:
-    return [{"item_type": "PRODUCT", "item_id": chooser.choice(order.items), "quantity": 1}]
+    return [{"item_type": "PRODUCT", "item_id": chooser.choice(order.refundable_items()), "quantity": 1}]
 
 
 def quote(client: Client, order: Order, chooser: random.Random) -> tuple[int, Any, Any]:
@@ -238,6 +249,9 @@ def quote(client: Client, order: Order, chooser: random.Random) -> tuple[int, An
     else:
         request = {"items": bigcommerce_items(order, chooser)}
         status, body = client.request("POST", f"{order.base}/payment_actions/refund_quotes", request, order.headers)
+    if status == 422:  # the unit is refunded already (or the order cannot be refunded): pick others next time
+        item = request["refund"]["refund_line_items"][0]["line_item_id"] if "refund" in request else None
+        order.mark_exhausted(item if item is not None else request["items"][0]["item_id"])
     return status, request, body
 
 
@@ -345,6 +359,10 @@ def client_loop(port: int, orders: list[Order], seed: int, stop: threading.Event
             reconnect_in = chooser.randint(20, 200)
         kind = chooser.choices(kinds, weights)[0]
         order = chooser.choice(orders)
+        for _ in range(3):  # quotes and refunds prefer orders with units left to refund
+            if kind not in ("quote", "refund") or len(order.exhausted) < len(order.items):
+                break
+            order = chooser.choice(orders)
         try:
             if kind == "quote":
                 status, _, _ = quote(client, order, chooser)
