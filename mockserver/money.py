@@ -71,9 +71,6 @@ def parse_money(value: object) -> Decimal:
 
 def format_money(amount: Decimal, currency: str) -> str:
     """Shopify's string form: exactly the currency's decimal places ("199.00", "500", "1.250")."""
-    steps = _STEPS.get(currency)
-    if steps is not None and type(amount) is Decimal and amount.adjusted() + steps[0] + 2 <= getcontext().prec:
-        return str(amount.quantize(steps[1], rounding=ROUND_HALF_UP))  # round_money's usual case, one call less
     return str(round_money(amount, currency))
 
 

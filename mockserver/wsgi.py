@@ -6,8 +6,9 @@ granian, which runs N worker processes on the same port, and otherwise only supe
 never imports the app, so its memory stays that of granian). Each worker calls
 `create_worker_app`, which builds the app from the settings left in the environment, without
 loading fixtures: a worker that granian restarts after a crash opens the state as it is,
-acknowledged refunds included. The journal, run-time scenarios and rule counters are shared through the run folder
-(`mockserver.shared`), so the admin API acts on the whole server whichever worker answers.
+acknowledged refunds included. The journal, run-time scenarios and rule counters are shared
+through the run folder (`mockserver.shared`), so the admin API acts on the whole server whichever
+worker answers.
 
 granian was chosen by measurement (docs/performance.md): on 2 cores it serves the same Flask app
 about 2.5 times as fast as gunicorn. It does not hand the connection to the app, so the
