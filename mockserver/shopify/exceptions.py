@@ -12,6 +12,9 @@ from collections.abc import Iterable, Mapping
 from mockserver.platform import MockHTTPError, Violation
 
 ROOT_KEY = "refund"
+GRAPHQL_ROOT_KEY = (
+    "query"  # the GraphQL endpoint's body: {"errors": {"query": "Required parameter missing or invalid"}}
+)
 REQUIRED_PARAMETER = "Required parameter missing or invalid"
 
 
@@ -206,13 +209,19 @@ def _breaks_root_key(violation: Violation) -> bool:
     return violation.location == "body" and violation.field in ("", ROOT_KEY)
 
 
+def _root_key(path: str) -> str:
+    return GRAPHQL_ROOT_KEY if path.endswith("/graphql.json") else ROOT_KEY
+
+
 class ShopifyErrors:
     """Builds Shopify's answers for failures the shared layer detects (see `ErrorFactory`)."""
 
     def malformed_body(self, path: str, reason: str) -> MockHTTPError:
-        return MissingRootKey(ROOT_KEY, reason)
+        return MissingRootKey(_root_key(path), reason)
 
     def invalid_request(self, path: str, violations: list[Violation]) -> MockHTTPError:
+        if path.endswith("/graphql.json") and any(violation.location == "body" for violation in violations):
+            return MissingRootKey(GRAPHQL_ROOT_KEY)
         if any(_breaks_root_key(violation) for violation in violations):
             return MissingRootKey()
         errors: dict[str, list[str]] = {}

@@ -8,6 +8,7 @@ from typing import Any
 from mockserver.platform import Handler, Reply, RequestContext
 from mockserver.shopify import models
 from mockserver.shopify.exceptions import NotFound
+from mockserver.shopify.graphql import graphql_admin
 from mockserver.store import StoredOrder, Transaction
 
 PLATFORM_NAME = "shopify"
@@ -91,4 +92,5 @@ HANDLERS: dict[str, Handler] = {
     "getRefund": get_refund,
     "getOrder": get_order,
     "listTransactions": list_transactions,
+    "graphqlAdmin": graphql_admin,
 }

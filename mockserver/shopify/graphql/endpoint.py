@@ -1,0 +1,130 @@
+"""`POST /admin/api/{version}/graphql.json`: parse, validate, price, execute, answer.
+
+The shared pipeline has already checked the token, the content type and the body's shape
+(`{"query": ..., "variables": ..., "operationName": ...}`) against the spec. GraphQL answers are
+HTTP 200 with `data`, `errors` and `extensions.cost`, as Shopify's are, and say the version that
+answered in `X-Shopify-API-Version`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    execute,
+    parse,
+    print_ast,
+    validate,
+)
+
+from mockserver.platform import Reply, RequestContext
+from mockserver.shopify.graphql.cost import CostCalculator, operation_of
+from mockserver.shopify.graphql.errors import MAX_QUERY_COST, max_cost_exceeded, shopify_error, throttled
+from mockserver.shopify.graphql.schema import schema_for
+from mockserver.shopify.graphql.throttle import CostStatus, buckets_for, throttling
+from mockserver.shopify.graphql.versions import served_version
+from mockserver.shopify.graphql.views import GraphQLContext
+
+VERSION_HEADER = "X-Shopify-API-Version"
+TOKEN_HEADER = "X-Shopify-Access-Token"
+
+
+@lru_cache(maxsize=512)
+def prepared(version: str, query: str) -> tuple[DocumentNode | None, tuple[dict[str, Any], ...]]:
+    """The parsed query and its validation errors, once per version and query text."""
+    schema = schema_for(version)
+    try:
+        document = parse(query)
+    except GraphQLError as error:
+        return None, (shopify_error(error),)
+    return document, tuple(shopify_error(error) for error in validate(schema, document))
+
+
+def _variable_types(operation: OperationDefinitionNode | None) -> dict[str, str]:
+    if operation is None:
+        return {}
+    return {d.variable.name.value: print_ast(d.type) for d in operation.variable_definitions or ()}
+
+
+def _cost(requested: int, actual: int | None, status: CostStatus) -> dict[str, Any]:
+    return {
+        "cost": {
+            "requestedQueryCost": requested,
+            "actualQueryCost": actual,
+            "throttleStatus": status.throttle_status(),
+        }
+    }
+
+
+def _granted(context: RequestContext) -> frozenset[str] | None:
+    tokens = context.server.config.tokens if context.server is not None else None
+    if tokens is None:
+        return None
+    return frozenset(tokens.get(context.headers.get(TOKEN_HEADER, ""), ()))
+
+
+def graphql_admin(context: RequestContext) -> Reply:
+    """The handler of operation `graphqlAdmin`."""
+    version = served_version(context.path_params["version"])
+    headers = {VERSION_HEADER: version}
+    body = context.body
+    query: str = body["query"]
+    variables = body.get("variables") or {}
+    operation_name = body.get("operationName") or None
+    schema = schema_for(version)
+    buckets = buckets_for(context.server)
+    key = context.headers.get(TOKEN_HEADER, "")
+
+    document, problems = prepared(version, query)
+    if document is None or problems:
+        status = buckets.take(key, 0)
+        return Reply(200, {"errors": list(problems), "extensions": _cost(0, None, status)}, headers)
+    operation = operation_of(document, operation_name)
+    calculator = CostCalculator(schema, document, variables)
+    requested = calculator.requested(operation) if operation is not None else 0
+    if requested > MAX_QUERY_COST:
+        status = buckets.take(key, 0)
+        return Reply(
+            200, {"errors": [max_cost_exceeded(requested)], "extensions": _cost(requested, None, status)}, headers
+        )
+    status = buckets.take(key, requested)
+    if not status.allowed and throttling(context.server):
+        return Reply(200, {"errors": [throttled()], "extensions": _cost(requested, None, status)}, headers)
+    return Reply(200, _execute(context, schema, document, operation, calculator, requested, status), headers)
+
+
+def _execute(
+    context: RequestContext,
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode | None,
+    calculator: CostCalculator,
+    requested: int,
+    status: CostStatus,
+) -> dict[str, Any]:
+    body = context.body
+    resolver_context = GraphQLContext(context.store, served_version(context.path_params["version"]), _granted(context))
+    result = execute(
+        schema,
+        document,
+        context_value=resolver_context,
+        variable_values=body.get("variables") or {},
+        operation_name=body.get("operationName") or None,
+    )
+    answer: dict[str, Any] = {}
+    if result.errors:
+        types = _variable_types(operation)
+        answer["errors"] = [shopify_error(error, types) for error in result.errors]
+    if result.data is not None:  # None when the variables were refused before execution
+        answer["data"] = result.data
+    actual = calculator.actual(operation, result.data) if operation is not None and result.data else 0
+    refund = requested - actual
+    if refund > 0 and status.allowed:
+        status = buckets_for(context.server).take(context.headers.get(TOKEN_HEADER, ""), -refund)
+    answer["extensions"] = _cost(requested, actual, status)
+    return answer
