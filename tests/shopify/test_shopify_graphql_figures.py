@@ -68,7 +68,9 @@ def test_documented_line_and_shipping_figures_match_rest_calculate(docs_client: 
     line = request["refund_line_items"][0]
     suggested = suggest(
         docs_client,
-        lines=[{"lineItemId": line_gid(line["line_item_id"]), "quantity": line["quantity"], "restockType": "NO_RESTOCK"}],
+        lines=[
+            {"lineItemId": line_gid(line["line_item_id"]), "quantity": line["quantity"], "restockType": "NO_RESTOCK"}
+        ],
         shipping=True,
     )
     rest = rest_calculate(docs_client, {"refund": request})
@@ -154,7 +156,9 @@ def test_refund_created_from_a_suggestion_is_listed_by_rest(docs_client: FlaskCl
     assert [(line["line_item_id"], line["quantity"], line["subtotal"]) for line in created["refund_line_items"]] == [
         (518995019, 1, 195.67)
     ]
-    assert [(t["parent_id"], t["amount"], t["kind"]) for t in created["transactions"]] == [(801038806, "41.94", "refund")]
+    assert [(t["parent_id"], t["amount"], t["kind"]) for t in created["transactions"]] == [
+        (801038806, "41.94", "refund")
+    ]
     order = docs_client.get(f"{BASE}/orders/{DOCS_ORDER_ID}.json", headers=TOKEN_HEADERS).get_json()["order"]
     assert order["financial_status"] == "refunded"
 

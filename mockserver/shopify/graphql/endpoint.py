@@ -108,7 +108,12 @@ def _execute(
     status: CostStatus,
 ) -> dict[str, Any]:
     body = context.body
-    resolver_context = GraphQLContext(context.store, served_version(context.path_params["version"]), _granted(context))
+    resolver_context = GraphQLContext(
+        context.store,
+        served_version(context.path_params["version"]),
+        _granted(context),
+        body.get("variables") or {},
+    )
     result = execute(
         schema,
         document,

@@ -81,6 +81,13 @@ _REWRITES: list[tuple[re.Pattern[str], Rewrite]] = [
             {"code": "missingRequiredArguments", "className": "Field", "name": m[1], "arguments": m[2]},
         ),
     ),
+    (  # graphql-core 3.3 words it so
+        re.compile(r"Argument '[^'.]+\.([^'(]+)\(([^:']+):\)' of type '[^']+' is required, but it was not provided\."),
+        lambda m: (
+            f"Field '{m[1]}' is missing required arguments: {m[2]}",
+            {"code": "missingRequiredArguments", "className": "Field", "name": m[1], "arguments": m[2]},
+        ),
+    ),
     (
         re.compile(r"Unknown argument '([^']+)' on field '[^'.]+\.([^']+)'\."),
         lambda m: (
@@ -105,6 +112,13 @@ _REWRITES: list[tuple[re.Pattern[str], Rewrite]] = [
         lambda m: (
             f"Variable ${m[1]} of type {m[2]} was provided invalid value",
             {"value": None, "problems": [{"path": [], "explanation": "Expected value to not be null"}]},
+        ),
+    ),
+    (  # graphql-core 3.3
+        re.compile(r"Variable '\$([^']+)' has invalid value: (.*)", re.S),
+        lambda m: (
+            f"Variable ${m[1]} of type {{type}} was provided invalid value",
+            {"problems": [{"path": [], "explanation": m[2]}]},
         ),
     ),
     (

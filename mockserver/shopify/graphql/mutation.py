@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import FieldNode, GraphQLResolveInfo, value_from_ast_untyped
+from graphql import FieldNode, GraphQLResolveInfo, VariableNode, value_from_ast_untyped
 
 from mockserver.shopify import models
 from mockserver.shopify.exceptions import Unprocessable
@@ -27,7 +27,10 @@ def idempotency_key(info: GraphQLResolveInfo) -> str | None:
             continue
         for argument in directive.arguments or ():
             if argument.name.value == "key":
-                value = value_from_ast_untyped(argument.value, info.variable_values)
+                if isinstance(argument.value, VariableNode):  # the request's own variables
+                    value = info.context.variables.get(argument.value.name.value)
+                else:
+                    value = value_from_ast_untyped(argument.value)
                 return None if value is None else str(value)
     return None
 

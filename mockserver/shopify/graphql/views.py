@@ -50,6 +50,7 @@ class GraphQLContext:
     store: Store
     version: str
     granted: frozenset[str] | None  # None: every scope
+    variables: dict[str, Any] = field(default_factory=dict)  # as the request sent them
     orders: dict[int, StoredOrder] = field(default_factory=dict)  # read once per request
 
     def stored_order(self, order_id: int, *, fresh: bool = False) -> StoredOrder | None:
