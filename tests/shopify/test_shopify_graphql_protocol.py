@@ -230,7 +230,7 @@ def test_the_key_is_optional_in_2026_01_and_mandatory_from_2026_04(shopify_clien
     assert data(shopify_client, PLAIN_CREATE, {"input": ONE_UNIT}, version="2026-01")["refundCreate"]["refund"]
     body = run(shopify_client, PLAIN_CREATE, {"input": ONE_UNIT}, version="2026-04")
     assert body["data"] == {"refundCreate": None}
-    assert body["errors"][0]["extensions"]["code"] == "IDEMPOTENCY_KEY_REQUIRED"
+    assert body["errors"][0]["extensions"]["reason"] == "IDEMPOTENCY_KEY_REQUIRED"
     assert len(rest_refunds(shopify_client)) == 1
 
 

@@ -27,11 +27,16 @@ def access_denied(field_name: str, scope: str) -> GraphQLError:
     )
 
 
+BAD_REQUEST = "BAD_REQUEST"  # what the mock labels an error the request caused (Shopify's codes vary)
+
+
+def bad_request(message: str, **extensions: Any) -> GraphQLError:
+    """An error of a field that the request caused (an id that is none, a refused suggestion)."""
+    return GraphQLError(message, extensions={"code": BAD_REQUEST, **extensions})
+
+
 def invalid_id(value: Any) -> GraphQLError:
-    return GraphQLError(
-        f"Invalid global id '{value}'",
-        extensions={"code": "argumentLiteralsIncompatible", "typeName": "CoercionError"},
-    )
+    return bad_request(f"Invalid global id '{value}'")
 
 
 def throttled() -> dict[str, Any]:
@@ -60,7 +65,7 @@ def idempotency_required() -> GraphQLError:
     return GraphQLError(
         "The @idempotent directive is required for this mutation. "
         'Add @idempotent(key: "<a unique key>") to the refundCreate field.',
-        extensions={"code": "IDEMPOTENCY_KEY_REQUIRED"},
+        extensions={"code": BAD_REQUEST, "reason": "IDEMPOTENCY_KEY_REQUIRED"},
     )
 
 

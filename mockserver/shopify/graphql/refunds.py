@@ -14,11 +14,11 @@ from decimal import Decimal
 from typing import Any
 
 from babel.numbers import format_currency
-from graphql import GraphQLError
 
 from mockserver.money import ZERO
 from mockserver.shopify import models
 from mockserver.shopify.exceptions import Unprocessable
+from mockserver.shopify.graphql.errors import bad_request
 from mockserver.shopify.graphql.values import parse_gid
 from mockserver.shopify.graphql.views import OrderView, SuggestedRefundView
 
@@ -113,15 +113,15 @@ def suggest(order: OrderView, args: dict[str, Any]) -> SuggestedRefundView:
         lines = args.get("refundLineItems") or []
         unknown = [line["lineItemId"] for line in lines if _line_id(line["lineItemId"]) not in order.figures.lines]
         if unknown:
-            raise GraphQLError(LINE_MISSING, extensions={"code": "NOT_FOUND", "lineItemIds": unknown})
+            raise bad_request(LINE_MISSING, lineItemIds=unknown)
         request["refund_line_items"] = _line_requests(lines)
     if args.get("refundDuties"):
-        raise GraphQLError("Duty does not exist", extensions={"code": "NOT_FOUND"})  # the mock's orders have none
+        raise bad_request("Duty does not exist")  # the mock's orders have none
     try:
         quote = models.build_quote(order.document, request, for_create=False, figures=order.figures)
     except Unprocessable as error:
         messages = [user_error.message for user_error in user_errors_of(error)]
-        raise GraphQLError("; ".join(messages), extensions={"code": "BAD_REQUEST"}) from None
+        raise bad_request("; ".join(messages)) from None
     return SuggestedRefundView(order, quote, store_credit=args.get("refundMethodAllocation") == "STORE_CREDIT")
 
 

@@ -14,10 +14,11 @@ from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from graphql import GraphQLError, GraphQLResolveInfo
+from graphql import GraphQLResolveInfo
 
 from mockserver.money import ZERO, round_money
 from mockserver.shopify import models
+from mockserver.shopify.graphql.errors import bad_request
 from mockserver.shopify.graphql.values import (
     bag,
     bag_from_rest,
@@ -73,7 +74,7 @@ def connection(items: Sequence[Any], args: dict[str, Any], position: Callable[[A
     """A Relay connection over `items` with Shopify's `first`/`after`/`last`/`before`/`reverse`."""
     first, last = args.get("first"), args.get("last")
     if first is None and last is None:
-        raise GraphQLError(NEED_FIRST_OR_LAST)
+        raise bad_request(NEED_FIRST_OR_LAST)
     ordered = list(reversed(items)) if args.get("reverse") else list(items)
     indexed = [(position(item), item) for item in ordered]
     after, before = args.get("after"), args.get("before")
