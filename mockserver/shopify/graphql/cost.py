@@ -5,14 +5,19 @@ selections, a mutation field 10. A connection costs 2 plus, for each of the `fir
 items it may return, the cost of the fields selected on one item; `pageInfo` and the item object
 itself are part of the 2. The requested cost is computed from the query before it runs; the
 actual cost from the answer, with the items really returned and nothing below a null object.
-A list field that is not a connection costs like its items, times its `first` when given.
-A real app states 53 for `refund { refundLineItems(first: 10) { pageInfo nodes { lineItem {id}
-quantity restockType location {legacyResourceId} restocked priceSet subtotalSet totalTaxSet } } }`
-(microsoft/ALAppExtensions), what these rules give with each money set counted as one object.
+A list field that is not a connection costs like its items, times its `first` when given (once
+when not). A real app states 53 for `refund { refundLineItems(first: 10) { pageInfo nodes {
+lineItem {id} quantity restockType location {legacyResourceId} restocked priceSet subtotalSet
+totalTaxSet } } }` (microsoft/ALAppExtensions), what these rules give with each money set counted
+as one object.
+
+A query is walked once into a plan (per version and query text, cached); pricing a request or
+its answer then only reads the plan.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -23,13 +28,13 @@ from graphql import (
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
-    GraphQLObjectType,
     GraphQLSchema,
     GraphQLUnionType,
     InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    ValueNode,
     get_named_type,
     is_leaf_type,
     value_from_ast_untyped,
@@ -37,7 +42,7 @@ from graphql import (
 
 MUTATION_COST = 10
 CONNECTION_COST = 2
-CONNECTION_ITEM_FIELDS = ("edges", "nodes")
+OBJECT, LIST, CONNECTION = 1, 2, 3
 
 
 def operation_of(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode | None:
@@ -47,155 +52,146 @@ def operation_of(document: DocumentNode, operation_name: str | None) -> Operatio
     return next((o for o in operations if o.name and o.name.value == operation_name), None)
 
 
-class CostCalculator:
-    """Requested and actual cost of one operation."""
+@dataclass(frozen=True, slots=True)
+class FieldPlan:
+    """One non-leaf field of a query: how it is priced and what is selected below it."""
 
-    def __init__(self, schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any] | None):
+    key: str  # the response key (alias or name)
+    kind: int  # OBJECT, LIST or CONNECTION
+    sizes: tuple[ValueNode, ...]  # `first`/`last` of a connection, `first` of a list
+    # The fields below: of the object, of each list item, or of one connection item; one tuple
+    # per possible type for an interface or union (the most expensive counts).
+    children: tuple[tuple[FieldPlan, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OperationPlan:
+    mutation: bool
+    fields: tuple[FieldPlan, ...]
+
+    def requested(self, variables: dict[str, Any]) -> int:
+        return sum(_requested(plan, variables) + self._extra(plan) for plan in self.fields)
+
+    def actual(self, data: dict[str, Any] | None) -> int:
+        if not data:
+            return 0
+        return sum(_actual(plan, data[plan.key]) + self._extra(plan) for plan in self.fields if plan.key in data)
+
+    def _extra(self, plan: FieldPlan) -> int:
+        return MUTATION_COST - 1 if self.mutation else 0
+
+
+def _size(plan: FieldPlan, variables: dict[str, Any]) -> int:
+    numbers = [value_from_ast_untyped(node, variables) for node in plan.sizes]
+    numbers = [n for n in numbers if isinstance(n, int) and not isinstance(n, bool) and n >= 0]
+    return max(numbers, default=0 if plan.kind == CONNECTION else 1)
+
+
+def _children_cost(children: tuple[tuple[FieldPlan, ...], ...], variables: dict[str, Any]) -> int:
+    return max((sum(_requested(child, variables) for child in fields) for fields in children), default=0)
+
+
+def _requested(plan: FieldPlan, variables: dict[str, Any]) -> int:
+    below = _children_cost(plan.children, variables)
+    if plan.kind == CONNECTION:
+        return CONNECTION_COST + _size(plan, variables) * below
+    if plan.kind == LIST:
+        return _size(plan, variables) * (1 + below)
+    return 1 + below
+
+
+def _actual_below(children: tuple[tuple[FieldPlan, ...], ...], value: Any) -> int:
+    if not isinstance(value, dict):
+        return 0
+    return max(
+        (sum(_actual(child, value[child.key]) for child in fields if child.key in value) for fields in children),
+        default=0,
+    )
+
+
+def _actual(plan: FieldPlan, value: Any) -> int:
+    if value is None:
+        return 1
+    if plan.kind == CONNECTION:
+        items = value.get("nodes") if isinstance(value.get("nodes"), list) else None
+        if items is None:
+            items = [edge.get("node") for edge in value.get("edges") or [] if isinstance(edge, dict)]
+        return CONNECTION_COST + sum(_actual_below(plan.children, item) for item in items)
+    if isinstance(value, list):
+        return sum(1 + _actual_below(plan.children, item) for item in value)
+    return 1 + _actual_below(plan.children, value)
+
+
+class _Planner:
+    def __init__(self, schema: GraphQLSchema, document: DocumentNode):
         self.schema = schema
-        self.variables = variables or {}
         self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
-    def _fields(self, selection_set: SelectionSetNode | None, seen: frozenset[str] = frozenset()) -> list[FieldNode]:
+    def fields(self, selection_set: SelectionSetNode | None, seen: frozenset[str] = frozenset()) -> list[FieldNode]:
         """The fields of a selection set with its fragments spread (every type condition counted)."""
         found: list[FieldNode] = []
         for selection in selection_set.selections if selection_set else ():
             if isinstance(selection, FieldNode):
                 found.append(selection)
             elif isinstance(selection, InlineFragmentNode):
-                found.extend(self._fields(selection.selection_set, seen))
+                found.extend(self.fields(selection.selection_set, seen))
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 fragment = self.fragments.get(name)
                 if fragment is not None and name not in seen:
-                    found.extend(self._fields(fragment.selection_set, seen | {name}))
+                    found.extend(self.fields(fragment.selection_set, seen | {name}))
         return found
 
-    def _argument(self, node: FieldNode, name: str) -> Any:
-        for argument in node.arguments or ():
-            if argument.name.value == name:
-                return value_from_ast_untyped(argument.value, self.variables)
-        return None
+    def plans(self, parent: Any, selection_set: SelectionSetNode | None) -> tuple[tuple[FieldPlan, ...], ...]:
+        """The priced fields below `parent`: one tuple, or one per possible type of an abstract type."""
+        if isinstance(parent, GraphQLInterfaceType | GraphQLUnionType):
+            return tuple(self._object_plans(kind, selection_set) for kind in self.schema.get_possible_types(parent))
+        return (self._object_plans(parent, selection_set),)
 
-    def _size(self, node: FieldNode) -> int:
-        sizes = [self._argument(node, name) for name in ("first", "last")]
-        numbers = [size for size in sizes if isinstance(size, int) and not isinstance(size, bool)]
-        return max([0, *numbers])
-
-    # -- requested ---------------------------------------------------------------------------
-
-    def requested(self, operation: OperationDefinitionNode) -> int:
-        root = self.schema.get_root_type(operation.operation)
-        assert root is not None
-        mutation = operation.operation == OperationType.MUTATION
-        total = 0
-        for node in self._fields(operation.selection_set):
-            cost = self._field(root, node)
-            total += cost + (MUTATION_COST - 1 if mutation and cost else 0)
-        return total
-
-    def _field(self, parent: Any, node: FieldNode) -> int:
-        name = node.name.value
-        if name.startswith("__") or not hasattr(parent, "fields") or name not in parent.fields:
-            return 0
-        field_type = parent.fields[name].type
-        named = get_named_type(field_type)
-        if is_leaf_type(named):
-            return 0
-        if named.name.endswith("Connection"):
-            return CONNECTION_COST + self._size(node) * self._connection_item(named, node)
-        children = self._children(named, node.selection_set)
-        if _is_list(field_type):
-            first = self._argument(node, "first")
-            count = first if isinstance(first, int) and not isinstance(first, bool) and first >= 0 else 1
-            return count * (1 + children)
-        return 1 + children
-
-    def _children(self, named: Any, selection_set: SelectionSetNode | None) -> int:
-        if isinstance(named, GraphQLInterfaceType | GraphQLUnionType):
-            possible = self.schema.get_possible_types(named)
-            return max((self._children(kind, selection_set) for kind in possible), default=0)
-        return sum(self._field(named, child) for child in self._fields(selection_set))
-
-    def _connection_item(self, connection: GraphQLObjectType, node: FieldNode) -> int:
-        """The cost of one item: the fields selected on an edge's node (or in `nodes`)."""
-        item_cost = 0
-        for child in self._fields(node.selection_set):
-            name = child.name.value
-            if name == "nodes":
-                item = get_named_type(connection.fields["nodes"].type)
-                item_cost = max(item_cost, self._children(item, child.selection_set))
-            elif name == "edges":
-                edge = get_named_type(connection.fields["edges"].type)
-                for edge_child in self._fields(child.selection_set):
-                    if edge_child.name.value == "node":
-                        item = get_named_type(edge.fields["node"].type)
-                        item_cost = max(item_cost, self._children(item, edge_child.selection_set))
-        return item_cost
-
-    # -- actual ------------------------------------------------------------------------------
-
-    def actual(self, operation: OperationDefinitionNode, data: dict[str, Any] | None) -> int:
-        if not data:
-            return 0
-        root = self.schema.get_root_type(operation.operation)
-        mutation = operation.operation == OperationType.MUTATION
-        total = 0
-        for node in self._fields(operation.selection_set):
-            key = node.alias.value if node.alias else node.name.value
-            if key not in data:
-                continue
-            cost = self._actual_field(root, node, data[key])
-            total += cost + (MUTATION_COST - 1 if mutation and cost else 0)
-        return total
-
-    def _actual_field(self, parent: Any, node: FieldNode, value: Any) -> int:
-        name = node.name.value
-        if name.startswith("__") or not hasattr(parent, "fields") or name not in parent.fields:
-            return 0
-        field_type = parent.fields[name].type
-        named = get_named_type(field_type)
-        if is_leaf_type(named):
-            return 0
-        if value is None:
-            return 1
-        if named.name.endswith("Connection"):
-            items = _connection_items(value)
-            item_type = get_named_type(named.fields["nodes"].type)
-            item_nodes = self._item_selections(node)
-            return CONNECTION_COST + sum(
-                self._actual_children(item_type, item_nodes, item) for item in items if isinstance(item, dict)
-            )
-        if isinstance(value, list):
-            return sum(1 + self._actual_children(named, self._fields(node.selection_set), item) for item in value)
-        return 1 + self._actual_children(named, self._fields(node.selection_set), value)
-
-    def _item_selections(self, node: FieldNode) -> list[FieldNode]:
-        found: list[FieldNode] = []
-        for child in self._fields(node.selection_set):
-            if child.name.value == "nodes":
-                found.extend(self._fields(child.selection_set))
-            elif child.name.value == "edges":
-                for edge_child in self._fields(child.selection_set):
-                    if edge_child.name.value == "node":
-                        found.extend(self._fields(edge_child.selection_set))
-        return found
-
-    def _actual_children(self, named: Any, nodes: list[FieldNode], value: Any) -> int:
-        if not isinstance(value, dict):
-            return 0
-        if isinstance(named, GraphQLInterfaceType | GraphQLUnionType):
-            concrete = self.schema.get_type(value.get("__typename", "")) if "__typename" in value else None
-            possible = [concrete] if concrete is not None else self.schema.get_possible_types(named)
-            return max((self._actual_children(kind, nodes, value) for kind in possible), default=0)
+    def _object_plans(self, parent: Any, selection_set: SelectionSetNode | None) -> tuple[FieldPlan, ...]:
+        found = []
         seen: set[str] = set()
-        total = 0
-        for child in nodes:
-            key = child.alias.value if child.alias else child.name.value
-            if key in seen or key not in value:
-                continue
-            seen.add(key)
-            total += self._actual_field(named, child, value[key])
-        return total
+        for node in self.fields(selection_set):
+            key = node.alias.value if node.alias else node.name.value
+            plan = self.field(parent, node)
+            if plan is not None and key not in seen:
+                seen.add(key)
+                found.append(plan)
+        return tuple(found)
+
+    def field(self, parent: Any, node: FieldNode) -> FieldPlan | None:
+        name = node.name.value
+        fields = getattr(parent, "fields", None)
+        if name.startswith("__") or not fields or name not in fields:
+            return None
+        field_type = fields[name].type
+        named = get_named_type(field_type)
+        if is_leaf_type(named):
+            return None
+        key = node.alias.value if node.alias else node.name.value
+        arguments = {argument.name.value: argument.value for argument in node.arguments or ()}
+        if named.name.endswith("Connection"):
+            sizes = tuple(arguments[size] for size in ("first", "last") if size in arguments)
+            return FieldPlan(key, CONNECTION, sizes, self._item_plans(named, node))
+        children = self.plans(named, node.selection_set)
+        if _is_list(field_type):
+            sizes = (arguments["first"],) if "first" in arguments else ()
+            return FieldPlan(key, LIST, sizes, children)
+        return FieldPlan(key, OBJECT, (), children)
+
+    def _item_plans(self, connection: Any, node: FieldNode) -> tuple[tuple[FieldPlan, ...], ...]:
+        """The fields selected on one item of a connection (in `nodes` or an edge's `node`), merged."""
+        item_type = get_named_type(connection.fields["nodes"].type)
+        selections: list[FieldNode] = []
+        for child in self.fields(node.selection_set):
+            if child.name.value == "nodes":
+                selections.extend(self.fields(child.selection_set))
+            elif child.name.value == "edges":
+                for edge_child in self.fields(child.selection_set):
+                    if edge_child.name.value == "node":
+                        selections.extend(self.fields(edge_child.selection_set))
+        merged = SelectionSetNode(selections=tuple(selections))
+        return self.plans(item_type, merged)
 
 
 def _is_list(field_type: Any) -> bool:
@@ -204,21 +200,14 @@ def _is_list(field_type: Any) -> bool:
     return isinstance(field_type, GraphQLList)
 
 
-def _connection_items(value: dict[str, Any]) -> list[Any]:
-    """The items a connection answered (its nodes, or its edges' nodes), each counted once."""
-    if isinstance(value.get("nodes"), list):
-        nodes = value["nodes"]
-        if isinstance(value.get("edges"), list):
-            edge_nodes = [edge.get("node") for edge in value["edges"] if isinstance(edge, dict)]
-            merged = [_merge(a, b) for a, b in zip(nodes, edge_nodes, strict=False)] if edge_nodes else nodes
-            return merged
-        return nodes
-    if isinstance(value.get("edges"), list):
-        return [edge.get("node") for edge in value["edges"] if isinstance(edge, dict)]
-    return []
+def plan_operation(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode) -> OperationPlan:
+    root = schema.get_root_type(operation.operation)
+    planner = _Planner(schema, document)
+    fields = planner._object_plans(root, operation.selection_set)
+    return OperationPlan(operation.operation == OperationType.MUTATION, fields)
 
 
-def _merge(a: Any, b: Any) -> Any:
-    if isinstance(a, dict) and isinstance(b, dict):
-        return {**b, **a}
-    return a if a is not None else b
+def plan_of(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> OperationPlan | None:
+    """The plan of the operation a request runs, or None when the document names no such operation."""
+    operation = operation_of(document, operation_name)
+    return None if operation is None else plan_operation(schema, document, operation)

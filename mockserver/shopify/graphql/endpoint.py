@@ -23,7 +23,7 @@ from graphql import (
 )
 
 from mockserver.platform import Reply, RequestContext
-from mockserver.shopify.graphql.cost import CostCalculator, operation_of
+from mockserver.shopify.graphql.cost import OperationPlan, operation_of, plan_of
 from mockserver.shopify.graphql.errors import MAX_QUERY_COST, max_cost_exceeded, shopify_error, throttled
 from mockserver.shopify.graphql.schema import schema_for
 from mockserver.shopify.graphql.throttle import CostStatus, buckets_for, throttling
@@ -43,6 +43,13 @@ def prepared(version: str, query: str) -> tuple[DocumentNode | None, tuple[dict[
     except GraphQLError as error:
         return None, (shopify_error(error),)
     return document, tuple(shopify_error(error) for error in validate(schema, document))
+
+
+@lru_cache(maxsize=512)
+def planned(version: str, query: str, operation_name: str | None) -> OperationPlan | None:
+    """The cost plan of a valid query's operation, once per version, query text and operation."""
+    document, _ = prepared(version, query)
+    return None if document is None else plan_of(schema_for(version), document, operation_name)
 
 
 def _variable_types(operation: OperationDefinitionNode | None) -> dict[str, str]:
@@ -84,26 +91,23 @@ def graphql_admin(context: RequestContext) -> Reply:
     if document is None or problems:
         status = buckets.take(key, 0)
         return Reply(200, {"errors": list(problems), "extensions": _cost(0, None, status)}, headers)
-    operation = operation_of(document, operation_name)
-    calculator = CostCalculator(schema, document, variables)
-    requested = calculator.requested(operation) if operation is not None else 0
+    plan = planned(version, query, operation_name)
+    requested = plan.requested(variables) if plan is not None else 0
     if requested > MAX_QUERY_COST:
         status = buckets.take(key, 0)
-        return Reply(
-            200, {"errors": [max_cost_exceeded(requested)], "extensions": _cost(requested, None, status)}, headers
-        )
+        body = {"errors": [max_cost_exceeded(requested)], "extensions": _cost(requested, None, status)}
+        return Reply(200, body, headers)
     status = buckets.take(key, requested)
     if not status.allowed and throttling(context.server):
         return Reply(200, {"errors": [throttled()], "extensions": _cost(requested, None, status)}, headers)
-    return Reply(200, _execute(context, schema, document, operation, calculator, requested, status), headers)
+    return Reply(200, _execute(context, schema, document, plan, requested, status), headers)
 
 
 def _execute(
     context: RequestContext,
     schema: GraphQLSchema,
     document: DocumentNode,
-    operation: OperationDefinitionNode | None,
-    calculator: CostCalculator,
+    plan: OperationPlan | None,
     requested: int,
     status: CostStatus,
 ) -> dict[str, Any]:
@@ -123,11 +127,11 @@ def _execute(
     )
     answer: dict[str, Any] = {}
     if result.errors:
-        types = _variable_types(operation)
+        types = _variable_types(operation_of(document, body.get("operationName") or None))
         answer["errors"] = [shopify_error(error, types) for error in result.errors]
     if result.data is not None:  # None when the variables were refused before execution
         answer["data"] = result.data
-    actual = calculator.actual(operation, result.data) if operation is not None and result.data else 0
+    actual = plan.actual(result.data) if plan is not None else 0
     refund = requested - actual
     if refund > 0 and status.allowed:
         status = buckets_for(context.server).take(context.headers.get(TOKEN_HEADER, ""), -refund)
