@@ -283,3 +283,23 @@ def test_a_scenario_rule_can_match_a_graphql_operation(shopify_app: Flask) -> No
     assert named.status_code == 200
     journal = client.get("/__mock/requests").get_json()
     assert [entry["operationId"] for entry in journal["requests"]][-3:] == ["graphqlAdmin"] * 3
+
+
+def test_a_repeated_query_follows_every_change_of_state(shopify_client: FlaskClient) -> None:
+    """Answers of queries are kept while the orders they read are unchanged (mockserver/shopify/graphql/memo.py)."""
+    query = "query($id: ID!) { order(id: $id) { displayFinancialStatus refunds { id } } }"
+    before = data(shopify_client, query, VARIABLES)
+    assert (
+        before == data(shopify_client, query, VARIABLES) == {"order": {"displayFinancialStatus": "PAID", "refunds": []}}
+    )
+    rest = {"refund": {"refund_line_items": [{"line_item_id": LINE_ID, "quantity": 1}]}}
+    created = shopify_client.post(f"{BASE}/orders/{ORDER_ID}/refunds.json", json=rest, headers=TOKEN_HEADERS)
+    assert created.status_code == 201
+    after = data(shopify_client, query, VARIABLES)["order"]
+    assert after["refunds"] == [{"id": f"gid://shopify/Refund/{created.get_json()['refund']['id']}"}]
+    assert shopify_client.post("/__mock/reset").status_code == 200
+    assert data(shopify_client, query, VARIABLES) == before
+    again = shopify_client.post(f"{BASE}/orders/{ORDER_ID}/refunds.json", json=rest, headers=TOKEN_HEADERS)
+    assert data(shopify_client, query, VARIABLES)["order"]["refunds"] == [
+        {"id": f"gid://shopify/Refund/{again.get_json()['refund']['id']}"}
+    ]

@@ -35,6 +35,7 @@ from graphql import (
     OperationType,
     SelectionSetNode,
     ValueNode,
+    VariableNode,
     get_named_type,
     is_leaf_type,
     value_from_ast_untyped,
@@ -64,21 +65,35 @@ class FieldPlan:
     children: tuple[tuple[FieldPlan, ...], ...]
 
 
-@dataclass(frozen=True, slots=True)
 class OperationPlan:
-    mutation: bool
-    fields: tuple[FieldPlan, ...]
+    """The priced fields of one operation; its requested cost is kept when no variable sizes it."""
+
+    def __init__(self, mutation: bool, fields: tuple[FieldPlan, ...]):
+        self.mutation = mutation
+        self.fields = fields
+        self._fixed: int | None = None if _sized_by_variables(fields) else self._compute({})
 
     def requested(self, variables: dict[str, Any]) -> int:
-        return sum(_requested(plan, variables) + self._extra(plan) for plan in self.fields)
+        return self._fixed if self._fixed is not None else self._compute(variables)
+
+    def _compute(self, variables: dict[str, Any]) -> int:
+        return sum(_requested(plan, variables) + self._extra() for plan in self.fields)
 
     def actual(self, data: dict[str, Any] | None) -> int:
         if not data:
             return 0
-        return sum(_actual(plan, data[plan.key]) + self._extra(plan) for plan in self.fields if plan.key in data)
+        return sum(_actual(plan, data[plan.key]) + self._extra() for plan in self.fields if plan.key in data)
 
-    def _extra(self, plan: FieldPlan) -> int:
+    def _extra(self) -> int:
         return MUTATION_COST - 1 if self.mutation else 0
+
+
+def _sized_by_variables(fields: tuple[FieldPlan, ...]) -> bool:
+    return any(
+        any(isinstance(size, VariableNode) for size in plan.sizes)
+        or any(_sized_by_variables(children) for children in plan.children)
+        for plan in fields
+    )
 
 
 def _size(plan: FieldPlan, variables: dict[str, Any]) -> int:

@@ -132,6 +132,7 @@ def resolve_order(root: Any, info: GraphQLResolveInfo, id: str) -> OrderView | N
 def find_refund(context: GraphQLContext, refund_id: int) -> RefundView | None:
     indexed = context.store.list_refunds("shopify", refund_ids=[refund_id])
     if not indexed:
+        context.keepable = False  # a refund of this id may yet be created, on any order
         return None
     order = context.order(indexed[0]["order_id"])
     return None if order is None else order.refund_view(refund_id)

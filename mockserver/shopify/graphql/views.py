@@ -53,14 +53,22 @@ class GraphQLContext:
     granted: frozenset[str] | None  # None: every scope
     variables: dict[str, Any] = field(default_factory=dict)  # as the request sent them
     orders: dict[int, StoredOrder] = field(default_factory=dict)  # read once per request
+    missing: set[int] = field(default_factory=set)  # ids asked for that name no order
+    keepable: bool = True  # False when the answer depends on more than the orders read
 
     def stored_order(self, order_id: int, *, fresh: bool = False) -> StoredOrder | None:
         if fresh or order_id not in self.orders:
             stored = self.store.get_order(PLATFORM, order_id)
             if stored is None:
+                self.missing.add(order_id)
                 return None
             self.orders[order_id] = stored
         return self.orders[order_id]
+
+    def reads(self) -> tuple[tuple[int, Any], ...]:
+        """Every order the request read, with the document read (None: it did not exist)."""
+        found: list[tuple[int, Any]] = [(order_id, stored.document) for order_id, stored in self.orders.items()]
+        return (*found, *((order_id, None) for order_id in self.missing if order_id not in self.orders))
 
     def order(self, order_id: int, *, fresh: bool = False) -> OrderView | None:
         stored = self.stored_order(order_id, fresh=fresh)
