@@ -72,11 +72,32 @@ class LocalCostBuckets:
             self._used.clear()
 
 
+class SharedCostBuckets:
+    """The cost buckets kept in the server's rate-limit table (`mockserver.ratelimit`), which every
+    worker process shares and the admin API lists, as a bucket kind of their own."""
+
+    def __init__(self, rate_limits: Any, capacity: float = CAPACITY, restore_rate: float = RESTORE_RATE):
+        from mockserver.ratelimit import BucketKind
+
+        self.rate_limits = rate_limits
+        self.kind = BucketKind(KIND_NAME, capacity, restore_rate)
+
+    def take(self, key: str, cost: float) -> CostStatus:
+        state = self.rate_limits.take(self.kind, key, cost)
+        return CostStatus(state.allowed, state.capacity, state.available, state.restore_rate)
+
+
 def buckets_for(server: Any) -> CostBuckets:
-    """The server's cost buckets, made on first use."""
+    """The server's cost buckets, made on first use: the shared rate-limit table when the server
+    has one, else a bucket of this process."""
     buckets = getattr(server, "graphql_cost_buckets", None)
     if buckets is None:
-        buckets = server.graphql_cost_buckets = LocalCostBuckets()
+        rate_limits = getattr(server, "rate_limits", None)
+        if rate_limits is not None and hasattr(rate_limits, "take"):
+            buckets = SharedCostBuckets(rate_limits)
+        else:
+            buckets = LocalCostBuckets()
+        server.graphql_cost_buckets = buckets
     return buckets
 
 
