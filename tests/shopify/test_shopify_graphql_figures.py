@@ -22,7 +22,11 @@ query Suggest($id: ID!, $lines: [RefundLineItemInput!], $shipping: Boolean, $amo
       totalCartDiscountAmountSet { shopMoney { amount } }
       totalTaxSet { shopMoney { amount } }
       maximumRefundableSet { shopMoney { amount } }
-      shipping { amountSet { shopMoney { amount } } taxSet { shopMoney { amount } } maximumRefundableSet { shopMoney { amount } } }
+      shipping {
+        amountSet { shopMoney { amount } }
+        taxSet { shopMoney { amount } }
+        maximumRefundableSet { shopMoney { amount } }
+      }
       refundLineItems {
         quantity restockType
         lineItem { id }
@@ -182,7 +186,9 @@ query Read($id: ID!) {
     totalRefundedSet { shopMoney { amount } }
     refunds { id legacyResourceId note
       refundLineItems(first: 10) { nodes { quantity restockType lineItem { id } subtotalSet { shopMoney { amount } } } }
-      transactions(first: 10) { nodes { kind status gateway amountSet { shopMoney { amount } } parentTransaction { id } } }
+      transactions(first: 10) {
+        nodes { kind status gateway amountSet { shopMoney { amount } } parentTransaction { id } }
+      }
     }
     lineItems(first: 10) { nodes { id refundableQuantity currentQuantity } }
   }

@@ -159,7 +159,10 @@ def test_a_mutation_costs_ten(shopify_client: FlaskClient) -> None:
 
 
 def test_a_query_above_1000_points_is_refused(shopify_client: FlaskClient) -> None:
-    query = "query($id: ID!) { order(id: $id) { lineItems(first: 250) { nodes { originalUnitPriceSet { shopMoney { amount } } discountedTotalSet { shopMoney { amount } } } } } }"
+    query = (
+        "query($id: ID!) { order(id: $id) { lineItems(first: 250) { nodes {"
+        " originalUnitPriceSet { shopMoney { amount } } discountedTotalSet { shopMoney { amount } } } } } }"
+    )
     body = run(shopify_client, query, VARIABLES)
     assert "data" not in body
     assert body["errors"][0]["extensions"]["code"] == "MAX_COST_EXCEEDED"
