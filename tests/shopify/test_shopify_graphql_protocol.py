@@ -175,7 +175,10 @@ def test_throttled_in_shopify_s_shape(make_shopify_app: Callable[..., Flask]) ->
     client = app.test_client()
     assert data(client, NAME_QUERY, VARIABLES) == {"order": {"name": "#1102"}}  # costs 1
     query = "query($id: ID!) { order(id: $id) { lineItems(first: 5) { nodes { id } } } }"  # 1 + 2 + 5 × 0 = 3
-    expensive = "query($id: ID!) { order(id: $id) { lineItems(first: 5) { nodes { originalTotalSet { shopMoney { amount } } } } } }"
+    expensive = (
+        "query($id: ID!) { order(id: $id) {"
+        " lineItems(first: 5) { nodes { originalTotalSet { shopMoney { amount } } } } } }"
+    )
     body = run(client, expensive, VARIABLES)  # 1 + 2 + 5 × 2 = 13: more than the bucket has
     assert body == {
         "errors": [
