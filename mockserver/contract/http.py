@@ -55,7 +55,9 @@ class ReadOnlySession(requests.Session):
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         method = (request.method or "").upper()
         if not may_leave(method, request.url or ""):
-            raise WriteRefused(f"refused to send {method} {urlsplit(request.url or '').path}: record and verify only read")
+            raise WriteRefused(
+                f"refused to send {method} {urlsplit(request.url or '').path}: record and verify only read"
+            )
         return super().send(request, **kwargs)
 
 

@@ -150,12 +150,14 @@ def bigcommerce_order(client: StoreClient, order_id: int, store_hash: str | None
 
 
 def _canonical_links(order: dict[str, Any], store_hash: str | None) -> dict[str, Any]:
-    """Sub-resource links as BigCommerce writes them, wherever the order was read from."""
+    """Sub-resource links as BigCommerce writes them, wherever the order was read from (a store
+    served elsewhere, such as another refund-mock, points them at itself)."""
     if store_hash is None:
         return order
     for value in order.values():
         if isinstance(value, dict) and set(value) == {"url", "resource"} and isinstance(value["resource"], str):
-            value["url"] = f"{CANONICAL_BIGCOMMERCE}/stores/{store_hash}/v2{value['resource']}"
+            if not str(value["url"]).startswith(f"{CANONICAL_BIGCOMMERCE}/"):
+                value["url"] = f"{CANONICAL_BIGCOMMERCE}/stores/{store_hash}/v2{value['resource']}"
     return order
 
 
