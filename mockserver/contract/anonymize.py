@@ -56,7 +56,10 @@ class Anonymizer:
         group = SAME_KIND.get(kind, kind)
         digest = hashlib.sha256(f"{self.seed}\0{group}\0{original}".encode()).digest()
         self.fake.seed_instance(int.from_bytes(digest[:8], "big"))
-        return PERSONAL[kind](self.fake)
+        replacement = PERSONAL[kind](self.fake)
+        while replacement.casefold() == original.casefold():  # Faker's lists hold real names: never keep one
+            replacement = PERSONAL[kind](self.fake)
+        return replacement
 
     def document(self, document: Any) -> Any:
         """A copy of `document` with every personal value replaced, at any depth."""
