@@ -155,9 +155,9 @@ def _canonical_links(order: dict[str, Any], store_hash: str | None) -> dict[str,
     if store_hash is None:
         return order
     for value in order.values():
-        if isinstance(value, dict) and set(value) == {"url", "resource"} and isinstance(value["resource"], str):
-            if not str(value["url"]).startswith(f"{CANONICAL_BIGCOMMERCE}/"):
-                value["url"] = f"{CANONICAL_BIGCOMMERCE}/stores/{store_hash}/v2{value['resource']}"
+        is_link = isinstance(value, dict) and set(value) == {"url", "resource"} and isinstance(value["resource"], str)
+        if is_link and not str(value["url"]).startswith(f"{CANONICAL_BIGCOMMERCE}/"):
+            value["url"] = f"{CANONICAL_BIGCOMMERCE}/stores/{store_hash}/v2{value['resource']}"
     return order
 
 

@@ -255,7 +255,8 @@ def table(reports: list[OrderReport], platform: str) -> str:
         width = max((len(check.name) for check in report.checks), default=7)
         lines.append(f"  {'request':<{width}}  store  mock  result")
         for check in report.checks:
-            result = "same" if not check.differences else f"{len(check.differences)} differences"
+            count = len(check.differences)
+            result = "same" if not count else f"{count} difference{'s' if count > 1 else ''}"
             lines.append(f"  {check.name:<{width}}  {check.store_status:>5}  {check.mock_status:>4}  {result}")
             for difference in check.differences:
                 lines.append(f"  {'':<{width}}    {difference.describe()}")

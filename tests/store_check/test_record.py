@@ -82,7 +82,9 @@ def test_an_order_the_store_does_not_have_is_named_and_fails_the_run(store: Stor
 
 
 def test_record_needs_orders_or_since(tmp_path: Path) -> None:
-    result = run("record", "--platform", "shopify", "--url", "http://127.0.0.1:9", "--token", "t", "--out", str(tmp_path))
+    result = run(
+        "record", "--platform", "shopify", "--url", "http://127.0.0.1:9", "--token", "t", "--out", str(tmp_path)
+    )
     assert result.exit_code == 2
     assert "either --orders" in result.output + result.stderr
 
@@ -152,7 +154,10 @@ def test_anonymize_gives_the_same_output_for_the_same_input(store: Store, tmp_pa
     original = json.loads((FIXTURES_DIR / "shopify/orders/3012450010101.json").read_text())["order"]
     assert original["email"] == original["customer"]["email"]
     assert order["email"] == order["customer"]["email"] == order["contact_email"] != original["email"]
-    assert order["billing_address"]["name"] == f"{order['billing_address']['first_name']} {order['billing_address']['last_name']}"
+    assert (
+        order["billing_address"]["name"]
+        == f"{order['billing_address']['first_name']} {order['billing_address']['last_name']}"
+    )
 
 
 def test_anonymized_documents_still_validate(store: Store, tmp_path: Path) -> None:
