@@ -64,12 +64,13 @@ def shopify_order(client: StoreClient, order_id: int) -> dict[str, Any]:
 
 
 def shopify_order_ids(client: StoreClient, since: str, limit: int) -> list[int]:
-    """The ids of the first `limit` orders created at or after `since`, any status, oldest first.
+    """The ids of `limit` orders created at or after `since`, any status, in Shopify's order.
 
-    Shopify pages with cursors: the next page's `page_info` is in the `Link` header.
+    Shopify pages with cursors: the next page's `page_info` is in the `Link` header. (Its
+    documented list parameters have no sort order, so none is sent.)
     """
     ids: list[int] = []
-    params: dict[str, Any] = {"status": "any", "created_at_min": since, "order": "created_at asc", "fields": "id"}
+    params: dict[str, Any] = {"status": "any", "created_at_min": since, "fields": "id"}
     while len(ids) < limit:
         params["limit"] = min(PAGE_SIZE, limit - len(ids))
         answer = client.get("/orders.json", params)
