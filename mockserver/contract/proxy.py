@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import requests
 from flask import Request, Response
 
-from mockserver.platform import Api, Violation
+from mockserver.platform import Api, Reply, Violation
 
 if TYPE_CHECKING:
     from mockserver.app import MockServer
@@ -110,21 +110,18 @@ class Proxy:
         except requests.RequestException as error:
             message = f"the proxied {self.platform} store could not be reached: {type(error).__name__}"
             failure = api.errors.scripted(req.path, 503, message, None)
-            response = server.respond(operation, _reply(failure.status, failure.body, failure.headers))
+            response = server.respond(operation, Reply(failure.status, failure.body, dict(failure.headers)))
             self._journal(server, req, operation, 503, body, None, found, started, wall_time, url)
             return response
         answer = _json(upstream.content)
-        if operation is not None:
-            if upstream.content and answer is _NOT_JSON:
+        if operation is not None and req.method != "HEAD":  # a HEAD answer has no body to check
+            if answer is _NOT_JSON:
                 found.append(Violation("response", "(body)", "is not JSON"))
             else:
-                found.extend(
-                    Violation("response", v.field, v.message)
-                    for v in operation.response_violations(
-                        upstream.status_code, None if answer is _NOT_JSON else answer
-                    )
-                )
+                checked = operation.response_violations(upstream.status_code, answer)
+                found.extend(Violation("response", v.field, v.message) for v in checked)
         response = Response(upstream.content, status=upstream.status_code)
+        response.headers.remove("Content-Type")  # the store's own, if it sent one
         for name, value in upstream.headers.items():
             if name.lower() not in NOT_FORWARDED:
                 response.headers[name] = value
@@ -170,12 +167,6 @@ def _json(raw: bytes) -> Any:
         return json.loads(raw)
     except ValueError:
         return _NOT_JSON
-
-
-def _reply(status: int, body: Any, headers: Mapping[str, str]) -> Any:
-    from mockserver.platform import Reply
-
-    return Reply(status, body, dict(headers))
 
 
 def request_violations(

@@ -177,3 +177,10 @@ def test_the_violations_header_is_declared_in_both_specs() -> None:
     for name in ("shopify-2020-10.yaml", "bigcommerce-v3.yaml"):
         document = load_document(data_dir("specs") / name)
         assert VIOLATIONS_HEADER in document["components"]["headers"], name
+
+
+def test_a_head_request_is_not_flagged_for_its_empty_body(store: Store, proxy_app: Callable[..., Flask]) -> None:
+    client = proxy_app(shopify=store.base).test_client()
+    answer = client.head(f"/admin/api/2020-10/orders/{ORDER}.json", headers=SHOPIFY)
+    assert answer.status_code == 200
+    assert VIOLATIONS_HEADER not in answer.headers
