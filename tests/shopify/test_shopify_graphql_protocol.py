@@ -46,16 +46,18 @@ def test_a_path_that_is_no_version_is_not_found(shopify_client: FlaskClient) -> 
 
 
 def test_no_token_is_shopify_s_401(shopify_client: FlaskClient) -> None:
-    response = post(shopify_client, NAME_QUERY, VARIABLES, headers={})
+    response = post(shopify_client, NAME_QUERY, VARIABLES, headers={}, version="2024-07")
     assert response.status_code == 401
+    assert response.headers["X-Shopify-API-Version"] == "2025-01"
     assert response.get_json() == {
         "errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"
     }
 
 
 def test_a_body_without_query_is_shopify_s_400(shopify_client: FlaskClient) -> None:
-    response = shopify_client.post(graphql_url(), json={"variables": {}}, headers=TOKEN_HEADERS)
+    response = shopify_client.post(graphql_url("2026-07"), json={"variables": {}}, headers=TOKEN_HEADERS)
     assert response.status_code == 400
+    assert response.headers["X-Shopify-API-Version"] == "2026-07"
     assert response.get_json() == {"errors": {"query": "Required parameter missing or invalid"}}
 
 
