@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLResolveInfo
 
+from mockserver import money as money_rules
 from mockserver.money import ZERO, round_money
 from mockserver.shopify import models
 from mockserver.shopify.graphql.errors import bad_request
@@ -34,6 +35,10 @@ if TYPE_CHECKING:
     from mockserver.store import Store, StoredOrder
 
 PLATFORM = "shopify"
+# The engine's shop-money side of an order (multi-currency engines only): without it, every
+# figure is one currency and both sides of a MoneyBag are the same.
+SHOP_SIDE = getattr(models, "SHOP_MONEY", None)
+counterpart = getattr(money_rules, "counterpart", None)
 RESTOCKED_TYPES = ("return", "cancel", "legacy_restock")
 DISCREPANCY_REASONS = {"restock": "RESTOCK", "damage": "DAMAGE", "customer": "CUSTOMER"}
 NEED_FIRST_OR_LAST = "you must provide one of first or last"
@@ -131,6 +136,44 @@ class OrderView:
     def figures(self) -> models.OrderFigures:
         return self.stored.derive("shopify.figures", models.figures_of)
 
+    @cached_property
+    def presentment(self) -> str:
+        return self.order.get("presentment_currency") or self.currency
+
+    @cached_property
+    def multi_currency(self) -> bool:
+        """Whether the order's figures come in two currencies (and the engine computes both)."""
+        return self.presentment != self.currency and SHOP_SIDE is not None and counterpart is not None
+
+    @cached_property
+    def shop_figures(self) -> models.OrderFigures:
+        """The order's figures in shop money (the same as `figures` for a one-currency order)."""
+        if not self.multi_currency:
+            return self.figures
+        return self.stored.derive("shopify.shop_figures", _shop_figures)
+
+    @cached_property
+    def shop_amounts(self) -> dict[int, Decimal]:
+        """Each transaction's amount in shop money (the engine's counterparts on multi-currency orders)."""
+        if self.multi_currency:
+            return self.figures.shop_amounts()
+        return {t["id"]: _amount(t.get("amount")) for t in self.document["transactions"]}
+
+    def pair(self, presentment: Decimal, shop: Decimal | None = None) -> dict[str, Any]:
+        """A MoneyBag of a presentment figure and its shop-money counterpart."""
+        if not self.multi_currency or shop is None:
+            amount = round_money(presentment, self.currency)
+            return bag(amount, self.currency)
+        shop_amount = round_money(shop, self.currency)
+        return bag(shop_amount, self.currency, round_money(presentment, self.presentment), self.presentment)
+
+    def sum_bags(self, items: list[dict[str, Any]], key: str) -> dict[str, Any]:
+        """The sum of a money field over REST items, side by side."""
+        bags = [bag_from_rest(item.get(f"{key}_set"), _amount(item.get(key)), self.currency) for item in items]
+        shop = sum((Decimal(b["shopMoney"]["amount"]) for b in bags), ZERO)
+        presentment = sum((Decimal(b["presentmentMoney"]["amount"]) for b in bags), ZERO)
+        return self.pair(presentment, shop)
+
     def _bag(self, key: str) -> dict[str, Any] | None:
         """A money field of the REST order (`key` and `key_set`) as a `MoneyBag`; None when absent."""
         if self.order.get(f"{key}_set") is None and self.order.get(key) is None:
@@ -138,7 +181,7 @@ class OrderView:
         return bag_from_rest(self.order.get(f"{key}_set"), _amount(self.order.get(key)), self.currency)
 
     def _shop_bag(self, amount: Decimal) -> dict[str, Any]:
-        return bag(round_money(amount, self.currency), self.currency)
+        return self.pair(amount, amount)
 
     # identity and state
     @property
@@ -199,7 +242,7 @@ class OrderView:
 
     @property
     def presentmentCurrencyCode(self) -> str:
-        return self.order.get("presentment_currency") or self.currency
+        return self.presentment
 
     @property
     def displayFinancialStatus(self) -> str | None:
@@ -238,7 +281,8 @@ class OrderView:
 
     @property
     def totalShippingPriceSet(self) -> dict[str, Any]:
-        return self._bag("total_shipping_price") or self._shop_bag(self.figures.shipping_paid)
+        paid = self.pair(self.figures.shipping_paid, self.shop_figures.shipping_paid)
+        return self._bag("total_shipping_price") or paid
 
     @property
     def currentSubtotalPriceSet(self) -> dict[str, Any]:
@@ -263,47 +307,67 @@ class OrderView:
     # money, computed by the engine from the transactions and refunds
     @cached_property
     def received(self) -> Decimal:
+        """What the customer paid (presentment money: transactions are in it)."""
         return models.money_received(self.document["transactions"])
 
     @cached_property
     def refunded(self) -> Decimal:
         return models.money_refunded(self.document["transactions"])
 
+    def _shop_sum(self, kinds: tuple[str, ...]) -> Decimal:
+        amounts = self.shop_amounts
+        return sum(
+            (
+                amounts.get(t["id"], ZERO)
+                for t in self.document["transactions"]
+                if t["kind"] in kinds and t.get("status") == "success"
+            ),
+            ZERO,
+        )
+
     @property
     def totalReceivedSet(self) -> dict[str, Any]:
-        return self._shop_bag(self.received)
+        return self.pair(self.received, self._shop_sum(models.PAYMENT_KINDS))
 
     @property
     def totalRefundedSet(self) -> dict[str, Any]:
-        return self._shop_bag(self.refunded)
+        return self.pair(self.refunded, self._shop_sum(("refund",)))
 
     @property
     def netPaymentSet(self) -> dict[str, Any]:
-        return self._shop_bag(self.received - self.refunded)
+        shop = self._shop_sum(models.PAYMENT_KINDS) - self._shop_sum(("refund",))
+        return self.pair(self.received - self.refunded, shop)
 
     @property
     def totalOutstandingSet(self) -> dict[str, Any]:
-        current = _amount(self.currentTotalPriceSet["shopMoney"]["amount"])
-        return self._shop_bag(current - (self.received - self.refunded))
+        current = self.currentTotalPriceSet
+        net = self.netPaymentSet
+        return self.pair(
+            _amount(current["presentmentMoney"]["amount"]) - _amount(net["presentmentMoney"]["amount"]),
+            _amount(current["shopMoney"]["amount"]) - _amount(net["shopMoney"]["amount"]),
+        )
 
     @property
     def totalRefundedShippingSet(self) -> dict[str, Any]:
-        return self._shop_bag(self.figures.shipping_refunded)
+        return self.pair(self.figures.shipping_refunded, self.shop_figures.shipping_refunded)
 
     @property
     def currentShippingPriceSet(self) -> dict[str, Any]:
-        return self._shop_bag(max(ZERO, self.figures.shipping_paid - self.figures.shipping_refunded))
+        presentment, shop = self.figures, self.shop_figures
+        return self.pair(
+            max(ZERO, presentment.shipping_paid - presentment.shipping_refunded),
+            max(ZERO, shop.shipping_paid - shop.shipping_refunded),
+        )
 
     @property
     def refundDiscrepancySet(self) -> dict[str, Any]:
-        discrepancy = sum(
-            (_amount(a.get("amount")) for a in self.figures.adjustments if a.get("kind") == "refund_discrepancy"), ZERO
-        )
-        return self._shop_bag(discrepancy)
+        found = [a for a in self.figures.adjustments if a.get("kind") == "refund_discrepancy"]
+        return self.sum_bags(found, "amount")
 
     @property
     def totalCapturableSet(self) -> dict[str, Any]:
-        return self._shop_bag(sum((view.uncaptured for view in self._transactions() if view.uncaptured), ZERO))
+        views = [view for view in self._transactions() if view.uncaptured]
+        return self.pair(sum((v.uncaptured for v in views), ZERO), sum((v.shop_uncaptured for v in views), ZERO))
 
     @property
     def refundable(self) -> bool:
@@ -392,6 +456,10 @@ class OrderView:
         from mockserver.shopify.graphql.refunds import suggest
 
         return suggest(self, args)
+
+
+def _shop_figures(document: dict[str, Any]) -> models.OrderFigures:
+    return models.OrderFigures(document, side=SHOP_SIDE)  # type: ignore[call-arg]
 
 
 def tax_line(line: dict[str, Any], currency: str) -> dict[str, Any]:
@@ -510,19 +578,32 @@ class LineItemView:
     def originalTotalSet(self) -> dict[str, Any]:
         return self._scaled("price", self.figures.price, self.figures.quantity)
 
+    @cached_property
+    def shop_line(self) -> models.LineFigures:
+        return self.order_view.shop_figures.lines[self.line["id"]]
+
     @property
     def discountedUnitPriceSet(self) -> dict[str, Any]:
-        unit = Decimal(self.order_view.figures.unit_prices[self.line["id"]][1])
-        return bag(unit, self.currency)
+        order = self.order_view
+        presentment = Decimal(order.figures.unit_prices[self.line["id"]][1])
+        return order.pair(presentment, Decimal(order.shop_figures.unit_prices[self.line["id"]][1]))
 
     @property
     def discountedTotalSet(self) -> dict[str, Any]:
-        return bag(self.figures.price * self.figures.quantity - self.figures.line_discount, self.currency)
+        presentment, shop = self.figures, self.shop_line
+        return self.order_view.pair(
+            presentment.price * presentment.quantity - presentment.line_discount,
+            shop.price * shop.quantity - shop.line_discount,
+        )
 
     @property
     def discountedUnitPriceAfterAllDiscountsSet(self) -> dict[str, Any]:
         quantity = self.figures.quantity or 1
-        return bag(round_money(self.figures.net / quantity, self.currency), self.currency)
+        order = self.order_view
+        return order.pair(
+            round_money(self.figures.net / quantity, order.presentment),
+            round_money(self.shop_line.net / quantity, order.currency),
+        )
 
     @property
     def totalDiscountSet(self) -> dict[str, Any]:
@@ -576,7 +657,10 @@ class TransactionView:
 
     @property
     def amountSet(self) -> dict[str, Any]:
-        return bag_from_rest(self.transaction.get("amount_set"), _amount(self.transaction.get("amount")), self.currency)
+        if self.transaction.get("amount_set"):
+            return bag_from_rest(self.transaction["amount_set"], _amount(self.transaction.get("amount")), self.currency)
+        amount = _amount(self.transaction.get("amount"))
+        return self.order_view.pair(amount, self.order_view.shop_amounts.get(self.transaction["id"], amount))
 
     @property
     def authorizationCode(self) -> str | None:
@@ -622,16 +706,46 @@ class TransactionView:
         captured = sum((_amount(child["amount"]) for child in children if child["kind"] == "capture"), ZERO)
         return max(ZERO, _amount(transaction["amount"]) - captured)
 
+    @cached_property
+    def shop_uncaptured(self) -> Decimal:
+        """`uncaptured` in shop money."""
+        if not self.uncaptured:
+            return ZERO
+        amounts = self.order_view.shop_amounts
+        captured = sum(
+            (
+                amounts.get(t["id"], ZERO)
+                for t in self.order_view.document["transactions"]
+                if t.get("parent_id") == self.transaction["id"]
+                and t["kind"] == "capture"
+                and t.get("status") == "success"
+            ),
+            ZERO,
+        )
+        return max(ZERO, amounts.get(self.transaction["id"], ZERO) - captured)
+
     @property
     def manuallyCapturable(self) -> bool:
         return self.uncaptured > 0
 
     @property
     def totalUnsettledSet(self) -> dict[str, Any]:
+        order = self.order_view
         if self.transaction["kind"] in models.PAYMENT_KINDS:
-            room = next((p.room for p in self.order_view.figures.parents() if p.id == self.transaction["id"]), ZERO)
-            return bag(room, self.currency)
-        return bag(self.uncaptured, self.currency)
+            room = next((p.room for p in order.figures.parents() if p.id == self.transaction["id"]), ZERO)
+            amounts = order.shop_amounts
+            refunded = sum(
+                (
+                    amounts.get(t["id"], ZERO)
+                    for t in order.document["transactions"]
+                    if t.get("parent_id") == self.transaction["id"]
+                    and t["kind"] == "refund"
+                    and t.get("status") == "success"
+                ),
+                ZERO,
+            )
+            return order.pair(room, amounts.get(self.transaction["id"], ZERO) - refunded)
+        return order.pair(self.uncaptured, self.shop_uncaptured)
 
     @property
     def parentTransaction(self) -> TransactionView | None:
@@ -687,8 +801,13 @@ class RefundView:
 
     @property
     def totalRefundedSet(self) -> dict[str, Any]:
-        total = models.money_refunded(self.refund.get("transactions") or [])
-        return bag(total, self.currency)
+        transactions = self.refund.get("transactions") or []
+        total = models.money_refunded(transactions)
+        amounts = self.order_view.shop_amounts
+        shop = sum(
+            (amounts.get(t["id"], _amount(t.get("amount"))) for t in transactions if t.get("status") == "success"), ZERO
+        )
+        return self.order_view.pair(total, shop)
 
     def transactions(self, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
         return connection(self._transactions(), args, lambda view: view.transaction["id"])
@@ -716,11 +835,21 @@ class RefundView:
                     "position": adjustment.get("id") or index,
                     "id": gid("RefundShippingLine", adjustment.get("id") or index),
                     "shippingLine": shipping,
-                    "subtotalAmountSet": bag(-_amount(adjustment.get("amount")), self.currency),
-                    "taxAmountSet": bag(-_amount(adjustment.get("tax_amount")), self.currency),
+                    "subtotalAmountSet": _negated(
+                        bag_from_rest(adjustment.get("amount_set"), _amount(adjustment.get("amount")), self.currency)
+                    ),
+                    "taxAmountSet": _negated(
+                        bag_from_rest(
+                            adjustment.get("tax_amount_set"), _amount(adjustment.get("tax_amount")), self.currency
+                        )
+                    ),
                 }
             )
         return connection(lines, args, lambda line: line["position"])
+
+
+def _negated(money_bag: dict[str, Any]) -> dict[str, Any]:
+    return {side: money(-Decimal(value["amount"]), value["currencyCode"]) for side, value in money_bag.items()}
 
 
 def adjustment_view(adjustment: dict[str, Any], currency: str) -> dict[str, Any]:
@@ -748,12 +877,11 @@ class RefundLineItemView:
     quantity: int
     restock_type: str
     location_id: int | None
-    unit_price: Decimal
-    subtotal: Decimal
-    tax: Decimal
+    priceSet: dict[str, Any]
+    subtotalSet: dict[str, Any]
+    totalTaxSet: dict[str, Any]
     position: int
     stored_id: int | None = None
-    snapshot: dict[str, Any] | None = None
 
     @classmethod
     def stored(cls, order: OrderView, line: dict[str, Any]) -> RefundLineItemView:
@@ -762,18 +890,18 @@ class RefundLineItemView:
         price = (
             _amount(snapshot.get("price")) if snapshot.get("price") is not None else figures.price if figures else ZERO
         )
+        currency = order.currency
         return cls(
             order_view=order,
             line_item_id=line["line_item_id"],
             quantity=int(line["quantity"]),
             restock_type=line.get("restock_type") or "no_restock",
             location_id=line.get("location_id"),
-            unit_price=price,
-            subtotal=_amount(line.get("subtotal")),
-            tax=_amount(line.get("total_tax")),
+            priceSet=bag_from_rest(snapshot.get("price_set"), price, currency),
+            subtotalSet=bag_from_rest(line.get("subtotal_set"), _amount(line.get("subtotal")), currency),
+            totalTaxSet=bag_from_rest(line.get("total_tax_set"), _amount(line.get("total_tax")), currency),
             position=line.get("id") or 0,
             stored_id=line.get("id"),
-            snapshot=snapshot,
         )
 
     @property
@@ -791,18 +919,6 @@ class RefundLineItemView:
         return {"id": gid("Location", self.location_id), "legacyResourceId": self.location_id}
 
     @property
-    def priceSet(self) -> dict[str, Any]:
-        return bag(self.unit_price, self.order_view.currency)
-
-    @property
-    def subtotalSet(self) -> dict[str, Any]:
-        return bag(self.subtotal, self.order_view.currency)
-
-    @property
-    def totalTaxSet(self) -> dict[str, Any]:
-        return bag(self.tax, self.order_view.currency)
-
-    @property
     def restockType(self) -> str:
         return self.restock_type.upper()
 
@@ -816,85 +932,125 @@ class RefundLineItemView:
 
 @dataclass
 class SuggestedRefundView:
-    """`SuggestedRefund`: the engine's quote for the arguments, in GraphQL's shapes."""
+    """`SuggestedRefund`: the engine's quote for the arguments, in GraphQL's shapes.
+
+    The quote is in the order's presentment money; each figure's shop-money side is the engine's
+    counterpart of the same refund (`models.shop_counterpart`), as a created refund's `*_set`s are.
+    """
 
     order_view: OrderView
     quote: models.Quote
     store_credit: bool = False
 
-    @property
-    def currency(self) -> str:
-        return self.order_view.currency
+    @cached_property
+    def shop(self) -> models.Quote:
+        if not self.order_view.multi_currency:
+            return self.quote
+        return models.shop_counterpart(self.order_view.document, self.quote)  # type: ignore[attr-defined]
 
-    def _bag(self, amount: Decimal) -> dict[str, Any]:
-        return bag(amount, self.currency)
+    def _pair(self, presentment: Decimal, shop: Decimal) -> dict[str, Any]:
+        return self.order_view.pair(presentment, shop)
 
     @cached_property
-    def amount_total(self) -> Decimal:
+    def parent_shop(self) -> dict[int, tuple[Decimal, Decimal]]:
+        """Each suggestion's (amount, maximum refundable) in shop money."""
+        order = self.order_view
+        found = {}
+        for suggestion in self.quote.suggestions:
+            parent = suggestion.parent
+            if not order.multi_currency:
+                found[parent.id] = (suggestion.amount, parent.room)
+                continue
+            whole = _amount(parent.transaction["amount"])
+            refunded = whole - parent.room
+            shop_whole = order.shop_amounts.get(parent.id, ZERO)
+            currency = order.presentment
+            shop_room = counterpart(parent.room, refunded, whole, currency, shop_whole, order.currency)
+            shop_amount = counterpart(suggestion.amount, refunded, whole, currency, shop_whole, order.currency)
+            found[parent.id] = (shop_amount, shop_room)
+        return found
+
+    @cached_property
+    def amount_totals(self) -> tuple[Decimal, Decimal]:
         if self.store_credit:
-            return min(self.quote.total, self.maximum)
-        return sum((suggestion.amount for suggestion in self.quote.suggestions), ZERO)
+            return min(self.quote.total, self.maximums[0]), min(self.shop.total, self.maximums[1])
+        presentment = sum((suggestion.amount for suggestion in self.quote.suggestions), ZERO)
+        return presentment, sum((self.parent_shop[s.parent.id][0] for s in self.quote.suggestions), ZERO)
 
     @cached_property
-    def maximum(self) -> Decimal:
-        return sum((max(ZERO, parent.room) for parent in self.quote.figures.parents()), ZERO)
+    def maximums(self) -> tuple[Decimal, Decimal]:
+        parents = self.quote.figures.parents()
+        presentment = sum((max(ZERO, parent.room) for parent in parents), ZERO)
+        if not self.order_view.multi_currency:
+            return presentment, presentment
+        order = self.order_view
+        shop = ZERO
+        for parent in parents:
+            whole = _amount(parent.transaction["amount"])
+            shop_whole = order.shop_amounts.get(parent.id, ZERO)
+            room = max(ZERO, parent.room)
+            shop += counterpart(room, whole - parent.room, whole, order.presentment, shop_whole, order.currency)
+        return presentment, shop
 
     @property
     def amountSet(self) -> dict[str, Any]:
-        return self._bag(self.amount_total)
+        return self._pair(*self.amount_totals)
 
     @property
     def amount(self) -> Decimal:
-        return self.amount_total
+        return self.amount_totals[0]
 
     @property
     def maximumRefundableSet(self) -> dict[str, Any]:
-        return self._bag(self.maximum)
+        return self._pair(*self.maximums)
 
     @property
     def maximumRefundable(self) -> Decimal:
-        return self.maximum
+        return self.maximums[0]
 
-    @cached_property
-    def subtotal_total(self) -> Decimal:
+    @staticmethod
+    def _subtotal(quote: models.Quote) -> Decimal:
         """The lines' prices after line-level discounts, before the cart discount."""
-        return sum((line.discounted_total for line in self.quote.lines), ZERO)
+        return sum((line.discounted_total for line in quote.lines), ZERO)
 
-    @cached_property
-    def cart_discount(self) -> Decimal:
-        return sum((line.cart_discount for line in self.quote.lines), ZERO)
+    @staticmethod
+    def _cart_discount(quote: models.Quote) -> Decimal:
+        return sum((line.cart_discount for line in quote.lines), ZERO)
+
+    @staticmethod
+    def _tax(quote: models.Quote) -> Decimal:
+        return sum((line.tax for line in quote.lines), ZERO) + quote.shipping.tax
 
     @property
     def subtotalSet(self) -> dict[str, Any]:
-        return self._bag(self.subtotal_total)
+        return self._pair(self._subtotal(self.quote), self._subtotal(self.shop))
 
     @property
     def subtotal(self) -> Decimal:
-        return self.subtotal_total
+        return self._subtotal(self.quote)
 
     @property
     def discountedSubtotalSet(self) -> dict[str, Any]:
-        return self._bag(self.subtotal_total - self.cart_discount)
+        return self._pair(
+            self._subtotal(self.quote) - self._cart_discount(self.quote),
+            self._subtotal(self.shop) - self._cart_discount(self.shop),
+        )
 
     @property
     def totalCartDiscountAmountSet(self) -> dict[str, Any]:
-        return self._bag(self.cart_discount)
-
-    @cached_property
-    def tax_total(self) -> Decimal:
-        return sum((line.tax for line in self.quote.lines), ZERO) + self.quote.shipping.tax
+        return self._pair(self._cart_discount(self.quote), self._cart_discount(self.shop))
 
     @property
     def totalTaxSet(self) -> dict[str, Any]:
-        return self._bag(self.tax_total)
+        return self._pair(self._tax(self.quote), self._tax(self.shop))
 
     @property
     def totalTaxes(self) -> Decimal:
-        return self.tax_total
+        return self._tax(self.quote)
 
     @property
     def totalDutiesSet(self) -> dict[str, Any]:
-        return self._bag(ZERO)
+        return self._pair(ZERO, ZERO)
 
     @property
     def refundDuties(self) -> list[Any]:
@@ -902,19 +1058,20 @@ class SuggestedRefundView:
 
     @property
     def shipping(self) -> dict[str, Any]:
-        shipping = self.quote.shipping
+        presentment, shop = self.quote.shipping, self.shop.shipping
         return {
-            "amountSet": self._bag(shipping.amount),
-            "amount": shipping.amount,
-            "maximumRefundableSet": self._bag(shipping.maximum_refundable),
-            "maximumRefundable": shipping.maximum_refundable,
-            "taxSet": self._bag(shipping.tax),
-            "tax": shipping.tax,
+            "amountSet": self._pair(presentment.amount, shop.amount),
+            "amount": presentment.amount,
+            "maximumRefundableSet": self._pair(presentment.maximum_refundable, shop.maximum_refundable),
+            "maximumRefundable": presentment.maximum_refundable,
+            "taxSet": self._pair(presentment.tax, shop.tax),
+            "tax": presentment.tax,
         }
 
     @property
     def refundLineItems(self) -> list[RefundLineItemView]:
         unit_prices = self.quote.figures.unit_prices
+        shop_prices = self.shop.figures.unit_prices
         return [
             RefundLineItemView(
                 order_view=self.order_view,
@@ -922,12 +1079,14 @@ class SuggestedRefundView:
                 quantity=line.quantity,
                 restock_type=line.restock_type,
                 location_id=line.location_id,
-                unit_price=Decimal(unit_prices[line.line_item_id][0]),
-                subtotal=line.subtotal,
-                tax=line.tax,
+                priceSet=self._pair(
+                    Decimal(unit_prices[line.line_item_id][0]), Decimal(shop_prices[line.line_item_id][0])
+                ),
+                subtotalSet=self._pair(line.subtotal, shop_line.subtotal),
+                totalTaxSet=self._pair(line.tax, shop_line.tax),
                 position=index,
             )
-            for index, line in enumerate(self.quote.lines)
+            for index, (line, shop_line) in enumerate(zip(self.quote.lines, self.shop.lines, strict=True))
         ]
 
     @property
@@ -937,17 +1096,17 @@ class SuggestedRefundView:
         suggestions = []
         for suggestion in self.quote.suggestions:
             parent = suggestion.parent.transaction
-            currency = parent.get("currency") or self.currency
             gateway = parent.get("gateway")
+            shop_amount, shop_room = self.parent_shop[suggestion.parent.id]
             suggestions.append(
                 {
                     "accountNumber": (parent.get("payment_details") or {}).get("credit_card_number"),
-                    "amountSet": bag(suggestion.amount, currency),
+                    "amountSet": self._pair(suggestion.amount, shop_amount),
                     "amount": suggestion.amount,
                     "formattedGateway": gateway.replace("_", " ").title() if gateway else None,
                     "gateway": gateway,
                     "kind": "SUGGESTED_REFUND",
-                    "maximumRefundableSet": bag(suggestion.parent.room, currency),
+                    "maximumRefundableSet": self._pair(suggestion.parent.room, shop_room),
                     "maximumRefundable": suggestion.parent.room,
                     "parentTransaction": TransactionView(self.order_view, parent),
                 }
@@ -961,8 +1120,8 @@ class SuggestedRefundView:
         return [
             {
                 "__typename": "SuggestedStoreCreditRefund",
-                "amount": self._bag(self.amount_total),
-                "maximumRefundable": self._bag(self.maximum),
+                "amount": self.amountSet,
+                "maximumRefundable": self.maximumRefundableSet,
                 "expiresAt": None,
             }
         ]
