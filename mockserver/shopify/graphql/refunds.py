@@ -97,10 +97,10 @@ def user_errors_of(error: Unprocessable) -> list[UserError]:
 
 def suggest(order: OrderView, args: dict[str, Any]) -> SuggestedRefundView:
     """`Order.suggestedRefund(...)`: the REST calculate quote for the same request."""
-    request: dict[str, Any] = {}
+    # suggestedRefund takes no currency: it answers in the order's presentment currency
+    request: dict[str, Any] = {"currency": order.presentmentCurrencyCode}
     if args.get("shippingAmount") is not None:
         request["shipping"] = {"amount": str(args["shippingAmount"])}
-        request["currency"] = order.presentmentCurrencyCode  # GraphQL takes no currency: the order's
     elif args.get("refundShipping"):
         request["shipping"] = {"full_refund": True}
     if args.get("suggestFullRefund"):
