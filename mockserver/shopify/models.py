@@ -841,7 +841,7 @@ def create_refund(
         "transactions": [_refund_transaction(figures, item, created_at, next_id, start) for item in transactions],
     }
     if legacy and all(kind is None for kind in requested_types):
-        _mark_legacy_restock(figures, refund["refund_line_items"])
+        _mark_legacy_restock(figures, refund["refund_line_items"], _line_requests(refund_request))
     refund["order_adjustments"] = _adjustments(
         quote, shop, refund_request, transactions, refund["transactions"], refund_id, next_id, start
     )
@@ -878,12 +878,16 @@ def _refund_line(
     }
 
 
-def _mark_legacy_restock(figures: OrderFigures, lines: list[dict[str, Any]]) -> None:
-    """The deprecated `restock: true` (lines naming no `restock_type`): Shopify records `legacy_restock`."""
+def _mark_legacy_restock(figures: OrderFigures, lines: list[dict[str, Any]], requests: list[LineRequest]) -> None:
+    """The deprecated `restock: true` (lines naming no `restock_type`): Shopify records `legacy_restock`.
+
+    The location is the one the request names for the line, else a suitable one.
+    """
+    named = {request.line_item_id: request.location_id for request in requests if request.location_id}
     for line in lines:
         line["restock_type"] = LEGACY_RESTOCK
-        if line["location_id"] is None:
-            line["location_id"] = figures.location_for(figures.lines[line["line_item_id"]], "cancel")
+        line_id = line["line_item_id"]
+        line["location_id"] = named.get(line_id) or figures.location_for(figures.lines[line_id], "cancel")
 
 
 def _refund_transaction(
