@@ -178,7 +178,11 @@ class OrderFigures:
         refunds = self.order.get("refunds") or []
         self.refund_lines = [line for refund in refunds for line in refund.get("refund_line_items", [])]
         self.adjustments = [adjustment for refund in refunds for adjustment in refund.get("order_adjustments", [])]
-        self.lines = {line["id"]: self._line(line) for line in self.order.get("line_items", [])}
+
+    @cached_property
+    def lines(self) -> dict[int, LineFigures]:
+        """Each line's figures, by line item id (computed on first use: shipping-only readers skip them)."""
+        return {line["id"]: self._line(line) for line in self.order.get("line_items", [])}
 
     def _line(self, line: dict[str, Any]) -> LineFigures:
         methods = [app.get("allocation_method") for app in self.order.get("discount_applications") or []]
