@@ -532,7 +532,7 @@ class _OrderBuilder:
             "tax_exemptions": [],
             "phone": None,
             "tags": "",
-            "currency": self.currency,
+            "currency": self.money.presentment,  # the currency of their last order (Shopify)
             "note": None,
             "default_address": _address(customer),
         }

@@ -253,12 +253,11 @@ def test_calculate_then_create_always_gives_the_quoted_refund(shopify_app: Flask
     shipping = [a for a in refund["order_adjustments"] if a["kind"] == "shipping_refund"]
     shipped_back = -sum((_decimal(a["amount_set"]["presentment_money"]["amount"]) for a in shipping), ZERO)
     assert shipped_back == _decimal(quote["shipping"]["amount"])
-    value = (
-        sum((_decimal(line["subtotal"]) + _decimal(line["total_tax"]) for line in quote["refund_line_items"]), ZERO)
-        + _decimal(quote["shipping"]["amount"])
-        + _decimal(quote["shipping"]["tax"])
-    )
     taxes_included = bool(document["order"].get("taxes_included"))
+    lines = quote["refund_line_items"]
+    value = sum((_decimal(line["subtotal"]) for line in lines), ZERO) + _decimal(quote["shipping"]["amount"])
+    if not taxes_included:
+        value += sum((_decimal(line["total_tax"]) for line in lines), ZERO) + _decimal(quote["shipping"]["tax"])
     discrepancies = [a for a in refund["order_adjustments"] if a["kind"] == "refund_discrepancy"]
-    if not taxes_included and value == money_out:
-        assert discrepancies == []
+    # refunding exactly the quoted value leaves no discrepancy; a capped suggestion leaves the rest as one
+    assert (discrepancies == []) == (value == money_out)
