@@ -431,7 +431,7 @@ def test_a_body_that_is_not_plain_json_is_refused(book: ScenarioBook, tmp_path: 
 def test_a_file_that_is_not_yaml_is_refused_naming_it(book: ScenarioBook, tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text("scenarios: [\n")
-    with pytest.raises(ScenarioError, match=r"^broken.yaml: cannot read it as YAML"):
+    with pytest.raises(ScenarioError, match=r"^broken\.yaml:2: not valid YAML"):
         book.load_file(path)
 
 
