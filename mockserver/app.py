@@ -32,6 +32,7 @@ from mockserver.cors import install_cors
 from mockserver.journal import DEFAULT_SIZE as DEFAULT_JOURNAL_SIZE
 from mockserver.journal import MAX_BODY_BYTES as JOURNAL_BODY_BYTES
 from mockserver.journal import Journal, SharedJournal
+from mockserver.limits import install_url_limit
 from mockserver.openapi import Operation, Spec, data_dir, load_spec
 from mockserver.platform import Api, MockHTTPError, Platform, Reply, RequestContext, Violation
 from mockserver.prefer import Choice, ExampleChooser, PreferenceError, parse_prefer, parse_query
@@ -587,6 +588,8 @@ def create_app(config: MockConfig | dict[str, Any] | None = None, apis: Iterable
     @app.errorhandler(MockHTTPError)
     def platform_error(error: MockHTTPError) -> Response:
         return server.respond(None, Reply(error.status, error.body, error.headers))
+
+    install_url_limit(app)  # 414 in the platform's shape, under either server
 
     return app
 

@@ -190,8 +190,10 @@ def serve(
         if not workers:
             from werkzeug.serving import run_simple
 
+            from mockserver.serving import MockRequestHandler
+
             app = _start(host, port, None, settings, latency, threads)
-            run_simple(host, port, app, threaded=True, use_reloader=False)
+            run_simple(host, port, app, threaded=True, use_reloader=False, request_handler=MockRequestHandler)
             return
         # The fixtures are loaded into the state file by a short-lived child process, so that
         # the parent of the workers (which only supervises them) never holds the app, the
