@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from mockserver.bodies import MAX_DEPTH, depth_of
 from mockserver.openapi import Operation, Spec, violations_of
 from mockserver.platform import ErrorFactory, MockHTTPError
 from mockserver.safe_yaml import YamlRefused, load_yaml
@@ -631,11 +632,14 @@ def read_yaml(path: Path) -> Any:
     expand to gigabytes); a file that is not such YAML is a `ScenarioError` naming it and the line."""
     try:
         with open(path, encoding="utf-8") as handle:
-            return load_yaml(handle, path.name)
+            document = load_yaml(handle, path.name)
     except YamlRefused as error:
         raise ScenarioError(str(error)) from error
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError(f"{path.name}: cannot read it as YAML: {error}") from error
+    if depth_of(document) > MAX_DEPTH:  # the schema check would exhaust Python's stack
+        raise ScenarioError(f"{path.name}: nests deeper than {MAX_DEPTH} levels")
+    return document
 
 
 # -- the library the server consults -----------------------------------------------------------

@@ -457,6 +457,25 @@ def test_an_alias_bomb_file_is_refused_with_the_file_and_line(book: ScenarioBook
     assert book.get("alias-bomb") is None
 
 
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("name: " + "9" * 5000 + "\n", "a value cannot be read (an integer has more than 4300 digits)"),
+        ("name: " + "[" * 3000 + "]" * 3000 + "\n", "nested too deeply to load"),
+        ("name: " + "[" * 150 + "]" * 150 + "\n", "nests deeper than 100 levels"),
+    ],
+    ids=["huge-integer", "past-the-stack", "past-the-limit"],
+)
+def test_a_file_python_cannot_hold_is_refused_in_plain_words(
+    book: ScenarioBook, tmp_path: Path, text: str, words: str
+) -> None:
+    path = tmp_path / "odd.yaml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as raised:
+        book.load_file(path)
+    assert raised.value.message == f"odd.yaml: {words}"
+
+
 def test_scenario_regexes_run_on_re2() -> None:
     """`^(a+)+$` backtracks exponentially in Python's `re` (a 28-character header held the server
     19 s); RE2 matches it in linear time, with the same answers."""
