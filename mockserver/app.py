@@ -494,20 +494,27 @@ class MockServer:
             server=self,
         )
 
-    def _body(self, api: Api, operation: Operation, req: Request) -> Any:
+    def read_body(self, api: Api, req: Request) -> bytes:
+        """The body's bytes, never more than the limit whatever the framing: past it, a 413 in the API's shape."""
         environ = req.environ
+        limit = self.config.max_body_bytes
         length = _content_length(environ)
-        if length is not None and length > self.config.max_body_bytes:
-            raise api.errors.payload_too_large(req.path, self.config.max_body_bytes)
+        if length is not None and length > limit:
+            raise api.errors.payload_too_large(req.path, limit)
         stream = environ["wsgi.input"]
         if length is not None:  # announced and within the limit: one read, without werkzeug's stream wrappers
             raw = stream.read() if environ.get("wsgi.input_terminated") else stream.read(length)
         elif environ.get("wsgi.input_terminated"):  # chunked: the server ends the stream; stop past the limit
-            raw = read_at_most(stream, self.config.max_body_bytes + 1)
+            raw = read_at_most(stream, limit + 1)
         else:  # neither a length nor an end: WSGI says there is no body
             raw = b""
-        if len(raw) > self.config.max_body_bytes:
-            raise api.errors.payload_too_large(req.path, self.config.max_body_bytes)
+        if len(raw) > limit:
+            raise api.errors.payload_too_large(req.path, limit)
+        return raw
+
+    def _body(self, api: Api, operation: Operation, req: Request) -> Any:
+        environ = req.environ
+        raw = self.read_body(api, req)
         if not raw.strip():
             if operation.body_required:
                 raise api.errors.malformed_body(req.path, "the request body is empty")

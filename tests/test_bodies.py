@@ -8,12 +8,14 @@ before the JSON is accepted (RFC 8259 section 8.1 lets a parser ignore one).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.test_pipeline import PLATFORMS, SHOPIFY, PlatformCase, assert_platform_error
+from tests.test_pipeline import BIGCOMMERCE, PLATFORMS, SHOPIFY, PlatformCase, assert_platform_error
 
 PYTHON_WORDS = ("recursion", "set_int_max_str_digits", "Exceeds the limit", "Traceback")
 HUGE = "9" * 5000  # past the 4300 digits Python's int() takes from text
@@ -113,3 +115,44 @@ def test_a_utf8_bom_before_the_json_is_accepted(client: FlaskClient, case: Platf
     with_bom = post(client, case, b"\xef\xbb\xbf" + plain)
     assert without[0] != 400  # read and answered on its merits (the quote itself may be a 422)
     assert with_bom == without
+
+
+class EndlessBody:
+    """A request body that never ends, as a chunked upload of any size looks to the app; counts what is read."""
+
+    def __init__(self) -> None:
+        self.read_bytes = 0
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            raise AssertionError("the whole body was asked for: it never ends")
+        self.read_bytes += size
+        return b" " * size
+
+
+LIMIT = 1 << 20
+
+
+@pytest.mark.parametrize(
+    ("case", "proxied"),
+    [(SHOPIFY, False), (BIGCOMMERCE, False), (None, False), (SHOPIFY, True)],
+    ids=["shopify", "bigcommerce", "admin", "shopify-proxied"],
+)
+def test_a_body_without_a_length_is_read_only_to_the_limit(
+    make_app: Callable[..., Flask], case: PlatformCase | None, proxied: bool
+) -> None:
+    """Chunked framing (the server ends the stream, `wsgi.input_terminated`): 413 after at most the limit
+    and one piece more, whichever API, also under `serve --proxy` (the store is never reached)."""
+    app = make_app(proxy={"shopify": "http://127.0.0.1:9"} if proxied else {})
+    body = EndlessBody()
+    response = app.test_client().post(
+        case.quote_path.format(id=case.first_order_id()) if case else "/__mock/scenarios",
+        headers={**(case.headers() if case else {}), "Content-Type": "application/json"},
+        environ_overrides={"wsgi.input": body, "wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"},
+    )
+    assert response.status_code == 413
+    if case:
+        assert_platform_error(case, 413, response.get_json())
+    else:
+        assert response.get_json() == {"status": 413, "message": f"The request body is larger than {LIMIT} bytes"}
+    assert LIMIT < body.read_bytes <= LIMIT + 64 * 1024
