@@ -37,6 +37,8 @@ from mockserver.shopify.graphql.versions import served_version
 from mockserver.shopify.graphql.views import GraphQLContext
 
 VERSION_HEADER = "X-Shopify-API-Version"
+MAX_TOKENS = 20_000  # a query longer than this is refused by the parser (graphql-core's own limit)
+TOO_DEEP = "Query is nested too deeply to be parsed"
 TOKEN_HEADER = "X-Shopify-Access-Token"
 
 
@@ -45,10 +47,12 @@ def prepared(version: str, query: str) -> tuple[DocumentNode | None, tuple[dict[
     """The parsed query and its validation errors, once per version and query text."""
     schema = schema_for(version)
     try:
-        document = parse(query)
+        document = parse(query, max_tokens=MAX_TOKENS)
+        return document, tuple(shopify_error(error) for error in validate(schema, document))
     except GraphQLError as error:
         return None, (shopify_error(error),)
-    return document, tuple(shopify_error(error) for error in validate(schema, document))
+    except RecursionError:  # nested deeper than Python's stack: refused, never a server error
+        return None, ({"message": TOO_DEEP, "extensions": {"code": "BAD_REQUEST"}},)
 
 
 class _Execution(ExecutionContext):
