@@ -76,8 +76,9 @@ def _text(data: bytes, where: str) -> str:
 
 
 def _too_large(where: str) -> FixtureFileError:
-    limit = MAX_DOCUMENT_BYTES >> 20
-    return FixtureFileError(f"{where}: larger than {limit} MiB, the most one fixture document may be")
+    limit = MAX_DOCUMENT_BYTES
+    shown = f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit} bytes"
+    return FixtureFileError(f"{where}: larger than {shown}, the most one fixture document may be")
 
 
 def _reject_constant(name: str) -> Any:

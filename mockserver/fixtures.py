@@ -47,9 +47,16 @@ FORMATS = ("json", "yaml", "ndjson")
 SUFFIXES = {"json": ".json", "yaml": ".yaml"}
 
 try:  # libyaml emits the same text several times faster
-    _YamlDumper: type = yaml.CSafeDumper
+    _BaseDumper: type = yaml.CSafeDumper
 except AttributeError:  # pragma: no cover - libyaml missing
-    _YamlDumper = yaml.SafeDumper
+    _BaseDumper = yaml.SafeDumper
+
+
+class _YamlDumper(_BaseDumper):  # type: ignore[misc, valid-type]
+    """Writes an object that appears twice in full each time: the mock refuses YAML aliases (safe_yaml)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 # -- errors in one line ---------------------------------------------------------------------------
