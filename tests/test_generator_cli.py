@@ -248,8 +248,9 @@ def test_an_unwritable_output_folder_is_a_bad_argument(tmp_path: Path) -> None:
     assert result.stderr.startswith("Error: cannot write to --out") and result.stderr.count("\n") == 1
 
 
-def test_a_failed_run_leaves_no_file_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Orders written before the failure are not left half-done: the run writes nothing at all."""
+@pytest.mark.parametrize("mode", ["--force", "--clean"])
+def test_a_failed_run_leaves_no_file_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+    """Orders written before the failure are not left half-done: the run writes (and removes) nothing at all."""
     keep = tmp_path / "shopify" / "orders" / "keep.json"
     keep.parent.mkdir(parents=True)
     keep.write_text("{}", encoding="utf-8")
@@ -261,7 +262,7 @@ def test_a_failed_run_leaves_no_file_behind(tmp_path: Path, monkeypatch: pytest.
 
     monkeypatch.setattr(bigcommerce_generator, "generate", failing)
     with pytest.raises(RuntimeError, match="disk full"):
-        run("generate", "--count", "3", "--out", str(tmp_path))
+        run("generate", "--count", "3", "--out", str(tmp_path), mode)
     assert [path.relative_to(tmp_path).as_posix() for path in tmp_path.rglob("*") if path.is_file()] == [
         "shopify/orders/keep.json"
     ]
