@@ -14,12 +14,13 @@ and the platform's consistency rules, printing `file: JSON path: reason` per pro
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -227,6 +228,87 @@ def existing_fixture_files(out: Path, platforms: tuple[str, ...]) -> list[Path]:
     return found
 
 
+@dataclass(frozen=True)
+class MadeOrder:
+    """One generated order, rendered: what the writer needs, small enough to pass between processes."""
+
+    order_id: int
+    currency: str
+    order_text: str
+    quotes_text: str | None
+    quote_count: int
+
+
+def make_orders(
+    settings: GeneratorSettings, platform: str, first: int, count: int, output_format: str, with_quotes: bool
+) -> list[MadeOrder]:
+    """Orders `first` .. `first + count - 1` of a platform, generated, quoted and rendered.
+
+    Each order depends only on the settings and its number, so any process can make any range
+    and the files are the same however the work is split.
+    """
+    generator = GENERATORS[platform]
+    made = []
+    for document in generator.generate(settings, count, first):
+        order_id = generator.order_id(document)
+        quotes = ready_made_quotes(platform, document) if with_quotes else None
+        if quotes is None:
+            quotes_text = None
+        elif output_format == "ndjson":
+            quotes_text = render({"order_id": order_id, "quotes": quotes}, "ndjson")
+        else:
+            quotes_text = render(quotes, output_format)
+        made.append(
+            MadeOrder(
+                order_id,
+                generator.currency(document),
+                render(document, output_format),
+                quotes_text,
+                len(quotes or []),
+            )
+        )
+    return made
+
+
+CHUNK = 50  # orders per task handed to a worker process
+PARALLEL_FROM = 400  # orders: below this, starting worker processes costs more than it saves
+
+
+def default_jobs(total: int) -> int:
+    """Worker processes for a run: one per core (at most 8) for long runs, none for short ones."""
+    if total < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _made_in_order(
+    settings: GeneratorSettings,
+    platform: str,
+    start: int,
+    count: int,
+    output_format: str,
+    with_quotes: bool,
+    pool: Any,
+    jobs: int,
+) -> Iterator[MadeOrder]:
+    """The platform's orders in order, made here or by the pool, with a bounded number of tasks in flight."""
+    if pool is None:
+        for first in range(start, start + count, CHUNK):
+            yield from make_orders(
+                settings, platform, first, min(CHUNK, start + count - first), output_format, with_quotes
+            )
+        return
+    pending: deque[Any] = deque()
+    firsts = iter(range(start, start + count, CHUNK))
+    for first in firsts:
+        size = min(CHUNK, start + count - first)
+        pending.append(pool.apply_async(make_orders, (settings, platform, first, size, output_format, with_quotes)))
+        if len(pending) >= 2 * jobs:
+            yield from pending.popleft().get()
+    while pending:
+        yield from pending.popleft().get()
+
+
 def run_generation(
     settings: GeneratorSettings,
     platforms: tuple[str, ...],
@@ -239,19 +321,25 @@ def run_generation(
     start: int = 1,
     replace: list[Path] | None = None,
     stdout: IO[str] | None = None,
+    jobs: int = 1,
 ) -> dict[str, PlatformSummary]:
     """Generate, quote and write everything into a staging folder, then move it into `out`.
 
     `replace`: files removed when the run succeeded, just before the new ones move in (`--clean`).
     `stdout`: with ndjson, the orders are written there as they are made (nothing is staged).
+    `jobs`: worker processes making the orders (1: all in this process); the files do not change.
     """
     staging = Staging(out) if stdout is None else None
     summaries: dict[str, PlatformSummary] = {}
     try:
         with ExitStack() as stack:
+            pool = None
+            if jobs > 1:
+                for platform in platforms:  # the Faker catalog and the imports once, here: forked workers inherit them
+                    make_orders(settings, platform, start, 1, output_format, with_quotes)
+                pool = stack.enter_context(multiprocessing.get_context("fork").Pool(jobs))
             for platform in platforms:
                 summary = summaries[platform] = PlatformSummary()
-                generator = GENERATORS[platform]
                 orders_file = quotes_file = None
                 if stdout is not None:
                     orders_file = stdout
@@ -259,21 +347,20 @@ def run_generation(
                     orders_file = stack.enter_context(staging.stream(f"{platform}/orders.ndjson"))
                     if with_quotes:
                         quotes_file = stack.enter_context(staging.stream(f"{platform}/quotes.ndjson"))
-                for document in generator.generate(settings, count, start):
-                    order_id = generator.order_id(document)
-                    quotes = ready_made_quotes(platform, document) if with_quotes else None
+                suffix = SUFFIXES.get(output_format, "")
+                made_orders = _made_in_order(settings, platform, start, count, output_format, with_quotes, pool, jobs)
+                for made in made_orders:
                     if orders_file is not None:
-                        orders_file.write(render(document, "ndjson"))
-                        if quotes_file is not None:
-                            quotes_file.write(render({"order_id": order_id, "quotes": quotes}, "ndjson"))
+                        orders_file.write(made.order_text)
+                        if quotes_file is not None and made.quotes_text is not None:
+                            quotes_file.write(made.quotes_text)
                     elif staging is not None:
-                        suffix = SUFFIXES[output_format]
-                        staging.write(f"{platform}/orders/{order_id}{suffix}", render(document, output_format))
-                        if quotes is not None:
-                            staging.write(f"{platform}/quotes/{order_id}{suffix}", render(quotes, output_format))
+                        staging.write(f"{platform}/orders/{made.order_id}{suffix}", made.order_text)
+                        if made.quotes_text is not None:
+                            staging.write(f"{platform}/quotes/{made.order_id}{suffix}", made.quotes_text)
                     summary.orders += 1
-                    summary.quotes += len(quotes or [])
-                    summary.currencies[generator.currency(document)] += 1
+                    summary.quotes += made.quote_count
+                    summary.currencies[made.currency] += 1
                     progress(1)
     except BaseException:
         if staging is not None:
@@ -342,6 +429,11 @@ def fixtures() -> None:
     help="Number of the first order; ids are each platform's base plus it, so e.g. 1001 keeps a set clear "
     "of the committed orders (1-25) and of a default run of up to 1000. Order N is the same whatever N starts.",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Processes making orders (default: one per core for runs of 400 orders or more); the files are the same.",
+)
 @click.option("--clean", is_flag=True, help="Remove the platforms' orders and quotes already in --out first.")
 @click.option("--force", is_flag=True, help="Write into an --out that holds fixtures, replacing same-named files.")
 def generate(
@@ -354,6 +446,7 @@ def generate(
     currencies: str | None,
     quotes: bool | None,
     start_id: int,
+    jobs: int | None,
     clean: bool,
     force: bool,
 ) -> None:
@@ -399,6 +492,7 @@ def generate(
             start=start_id,
             replace=replace,
             stdout=stdout,
+            jobs=jobs or default_jobs(total),
         )
 
     if _show_progress(total, to_stdout):
