@@ -152,7 +152,7 @@ class _OrderBuilder:
         non_default = rng.random() < 0.12
         store_currency = other_currency(rng, currency, settings.currencies) if non_default else currency
         self.placed = order_moment(settings.seed, PLATFORM_NAME, self.index, rng)
-        self.regime = pick_regime(rng, currency)
+        self.regime = pick_regime(rng, currency, self.catalog.country_code)
         self.included = prices_include_tax(rng, currency)
         guest = rng.random() < 0.15
         customers = self.catalog.customers

@@ -197,7 +197,7 @@ class _OrderBuilder:
         self.currency = currency
         self.zone = self.catalog.zone(currency)
         self.placed = order_moment(settings.seed, PLATFORM_NAME, self.index, rng)
-        regime = pick_regime(rng, currency)
+        regime = pick_regime(rng, currency, self.catalog.country_code)
         included = prices_include_tax(rng, currency)
         guest = rng.random() < 0.15
         customers = self.catalog.customers
