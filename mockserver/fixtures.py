@@ -478,7 +478,7 @@ def generate(
         click.echo(note, err=True)
     started = time.perf_counter()
     total = count * len(platforms)
-    stdout = click.get_text_stream("stdout") if to_stdout else None
+    stdout = sys.stdout if to_stdout else None
 
     def generate_all(progress: Callable[[int], None] = lambda done: None) -> dict[str, PlatformSummary]:
         return run_generation(
