@@ -156,10 +156,17 @@ class Staging:
 
 
 def _normalised(body: Any) -> Any:
-    """A response body as a client reads it: through JSON (Decimals become numbers), as the server sends it."""
-    from mockserver.app import encode_json
+    """A response body as a client reads it: through JSON, as the server sends it.
 
-    return orjson.loads(encode_json(body))
+    The engines' answers are plain JSON values, which orjson round-trips alone; anything else (a
+    Decimal) goes through the server's own encoder, imported only then (it brings in Flask).
+    """
+    try:
+        return orjson.loads(orjson.dumps(body))
+    except TypeError:  # orjson.JSONEncodeError
+        from mockserver.app import encode_json
+
+        return orjson.loads(encode_json(body))
 
 
 def ready_made_quotes(platform: str, document: dict[str, Any]) -> list[dict[str, Any]]:
