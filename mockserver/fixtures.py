@@ -2,13 +2,16 @@
 
 `generate` writes, per platform, `DIR/<platform>/orders/<order id>.json` (or `.yaml`, or one
 `orders.ndjson`) and, beside them, ready-made quotes `DIR/<platform>/quotes/<order id>.json`:
-a few refund requests and the exact response the server gives, produced by an in-process server
-so they are what `refund-mock serve` answers. Everything is written into a staging folder inside
-DIR and moved into place only when the run succeeded, so an interrupted or failed run leaves no
-half-written file. `--format ndjson` streams: one order is in memory at a time.
+a few refund requests and the exact response the server gives, computed by the engine the
+server's quote handler calls. Everything is written into a staging folder inside DIR and moved
+into place only when the run succeeded, so an interrupted or failed run leaves no half-written
+file. `--format ndjson` streams: a few orders are in memory at a time. Long runs are split over
+worker processes by order number; each order depends only on the settings and its number, so
+the files are the same however the work is split.
 
 `validate` checks fixture files (hand-edited ones especially) against the spec's fixture schema
-and the platform's consistency rules, printing `file: JSON path: reason` per problem.
+and the platform's consistency rules, and replays each ready-made quote through the engine,
+printing `file: JSON path: reason` per problem.
 """
 
 from __future__ import annotations
