@@ -71,6 +71,7 @@ class MockConfig:
     validate_responses: bool = False  # check each response against the spec, report violations
     strict_responses: bool = False  # ...and raise on a violation (the test suite sets this)
     strict_fixtures: bool = False  # `serve --strict`: a skipped or inconsistent fixture file stops start-up
+    log_fixture_problems: bool = True  # a warning per skipped or inconsistent file (False: the caller says it)
     max_body_bytes: int = 1 << 20
     load_fixtures: bool = True
     scenario_files: list[Path] = field(default_factory=list)  # loaded at start-up, after the built-ins
@@ -293,12 +294,13 @@ class MockServer:
         if required and found_any and not loaded:
             reasons = "; ".join(self.fixture_errors[:3])
             raise FixtureError(f"no fixture order under {directory} could be loaded: {reasons}")
-        for problem in self.fixture_errors:
-            log.warning("fixture skipped: %s", problem)
-        for problem in self.fixture_problems:
-            log.warning("fixture loaded, but it fails the consistency rules: %s", problem)
-        for note in self.fixture_notes:
-            log.warning("fixtures: %s", note)
+        if self.config.log_fixture_problems:  # `serve` prints them in its banner instead: each file once
+            for problem in self.fixture_errors:
+                log.warning("fixture skipped: %s", problem)
+            for problem in self.fixture_problems:
+                log.warning("fixture loaded, but it fails the consistency rules: %s", problem)
+            for note in self.fixture_notes:
+                log.warning("fixtures: %s", note)
         if self.config.strict_fixtures and (self.fixture_errors or self.fixture_problems):
             first = (self.fixture_errors + self.fixture_problems)[0]
             count = len(self.fixture_errors) + len(self.fixture_problems)

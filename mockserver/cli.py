@@ -181,6 +181,7 @@ def serve(
     settings = {
         "fixtures_dir": fixtures_dir,
         "strict_fixtures": strict,
+        "log_fixture_problems": False,  # the banner names each file once
         "state_path": state_path or (run_dir / "state.sqlite3" if run_dir else None),
         "tokens": _read_tokens(tokens_path),
         "validate_responses": validate_responses,

@@ -248,3 +248,18 @@ def test_serve_strict_exits_with_one_line(inconsistent: Path) -> None:
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: --strict: 1 fixture file skipped or inconsistent")
+
+
+def test_serve_names_each_inconsistent_file_once(
+    inconsistent: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    from mockserver.cli import _start
+
+    settings = {"fixtures_dir": inconsistent, "strict_fixtures": False, "log_fixture_problems": False}
+    _start("127.0.0.1", 8080, None, settings, None, None)
+    captured = capsys.readouterr()
+    everything = captured.out + captured.err + caplog.text
+    assert everything.count("shopify/orders/3012450010101.json") == 1
+    assert "warning: fixture served, but it fails the consistency rules: shopify/orders/3012450010101.json" in (
+        captured.err
+    )
