@@ -594,6 +594,18 @@ def single_file(path: Path) -> FixtureFile:
     return FixtureFile(platform or "shopify", kind, path)
 
 
+def read_documents(path: Path) -> Iterator[tuple[str, Any]]:
+    """(location, document) pairs: one per file, or one per line of an ndjson file.
+
+    Read through `mockserver.fixture_files` (regular files only, a BOM accepted, YAML without
+    aliases); a file or line that cannot be read raises `FixtureFileError` (a ValueError).
+    """
+    for entry in fixture_files.documents(path):
+        if entry.error is not None:
+            raise fixture_files.FixtureFileError(entry.error)
+        yield entry.location, entry.document
+
+
 def json_path(dotted: str) -> str:
     """`order.line_items.0.price` -> `$.order.line_items[0].price`."""
     path = "$"
