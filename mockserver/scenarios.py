@@ -20,11 +20,8 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
-
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
 
 from mockserver.bodies import MAX_DEPTH, depth_of
 from mockserver.openapi import Operation, Spec, violations_of
@@ -216,38 +213,6 @@ def resolve_pointer(document: Any, tokens: Sequence[str]) -> list[Any]:
     return found
 
 
-@lru_cache(maxsize=256)
-def _graphql_document_names(query: str) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
-    """(operation name, root field names) of each operation in a GraphQL document."""
-    try:
-        document = parse(query)
-    except GraphQLError:
-        return ()
-    return tuple(
-        (
-            definition.name.value if definition.name else None,
-            tuple(s.name.value for s in definition.selection_set.selections if isinstance(s, FieldNode)),
-        )
-        for definition in document.definitions
-        if isinstance(definition, OperationDefinitionNode)
-    )
-
-
-def graphql_names(body: Any) -> list[str]:
-    """What a `graphql` condition looks at: the operation's name and the root fields it selects."""
-    if not isinstance(body, dict) or not isinstance(body.get("query"), str):
-        return []
-    wanted = body.get("operationName")
-    names: list[str] = [wanted] if isinstance(wanted, str) and wanted else []
-    for operation_name, fields in _graphql_document_names(body["query"]):
-        if wanted and operation_name != wanted:
-            continue
-        if operation_name and operation_name not in names:
-            names.append(operation_name)
-        names.extend(name for name in fields if name not in names)
-    return names
-
-
 @dataclass
 class Probe:
     """The parts of a validated request that rules look at."""
@@ -258,8 +223,6 @@ class Probe:
     body: Any
 
     def values(self, location: str, key: Any) -> list[Any]:
-        if location == "graphql":
-            return graphql_names(self.body)
         if location == "body":
             return resolve_pointer(self.body, key)
         if location == "path":
@@ -525,10 +488,6 @@ class Compiler:
                         _join(where, "operationId"),
                     )
             candidates = [t for t in candidates if t.operation.operation_id in names]
-        if "graphql" in match:
-            candidates = [t for t in candidates if t.operation.path.endswith("/graphql.json")]
-            if not candidates:
-                raise ScenarioError("no GraphQL operation it could match is loaded", _join(where, "graphql"))
         for parameter in match.get("path", {}):
             candidates = [t for t in candidates if parameter in t.path_parameters]
             if not candidates:
@@ -549,9 +508,6 @@ class Compiler:
         for pointer, raw in match.get("body", {}).items():
             place = _join(where, f"body.{pointer}")
             conditions.append(("body", pointer_tokens(pointer, place), compile_condition(raw, place, textual=False)))
-        if "graphql" in match:
-            place = _join(where, "graphql")
-            conditions.append(("graphql", None, compile_condition(match["graphql"], place, textual=True)))
         return tuple(conditions)
 
     def _action(self, respond: dict[str, Any], targets: list[Target], where: str) -> Action:

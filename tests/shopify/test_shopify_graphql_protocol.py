@@ -275,7 +275,11 @@ def test_a_scenario_rule_can_match_a_graphql_operation(shopify_app: Flask) -> No
                 "active": True,
                 "rules": [
                     {
-                        "match": {"platform": "shopify", "operationId": "graphqlAdmin", "graphql": "refundCreate"},
+                        "match": {
+                            "platform": "shopify",
+                            "operationId": "graphqlAdmin",
+                            "body": {"/query": {"regex": "\\brefundCreate\\b"}},
+                        },
                         "respond": {"status": 503, "error": {"message": "Service Unavailable"}},
                     }
                 ],
