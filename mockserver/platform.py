@@ -140,3 +140,6 @@ class Platform(Api):
     # ^ (refund id, created-at ISO text, refund as the list endpoints render it) for every
     #   refund inside a fixture document, so the store can index them for cross-order listings
     base_path_example: str  # printed at start-up, e.g. "/admin/api/2020-10"
+    ids_in: Callable[[dict[str, Any]], dict[str, int]] = lambda document: {}
+    # ^ per id sequence, the highest id a fixture document already holds, so that ids the
+    #   platform hands out later never repeat one that any loaded order uses

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver.bigcommerce.exceptions import BigCommerceErrors
-from mockserver.bigcommerce.models import refunds_of
+from mockserver.bigcommerce.models import ids_in, refunds_of
 from mockserver.bigcommerce.responses import HANDLERS
 from mockserver.platform import FixtureOrder, Platform
 
@@ -25,6 +25,7 @@ PLATFORM = Platform(
     fixture_schema="BigCommerceFixtureDocument",
     refunds_of=refunds_of,
     base_path_example="/stores/{store_hash}/v3",
+    ids_in=ids_in,
 )
 
 __all__ = ["PLATFORM"]

@@ -83,7 +83,13 @@ PAID_EVENTS = frozenset({"purchase", "capture"})
 UNREFUNDABLE_PAYMENT_STATUSES = frozenset(
     {"authorized", "pending", "capture pending", "declined", "held for review", "void", "void pending"}
 )
+# The kinds of id a refund asks for (the generator gives each kind its own block of an order's ids).
 REFUND_SEQUENCE = "bigcommerce.refund"
+PAYMENT_SEQUENCE = "bigcommerce.refund_payment"
+TRANSACTION_SEQUENCE = "bigcommerce.transaction"
+# The server draws all three from one store-wide sequence: every object a refund creates gets an
+# id no other refund, payment or transaction of the store holds (see `ids_in`).
+STORE_ID_SEQUENCE = "bigcommerce.id"
 STATUS_REFUNDED = (4, "Refunded")
 STATUS_PARTIALLY_REFUNDED = (14, "Partially Refunded")
 
@@ -96,6 +102,16 @@ def amount_of(value: Any) -> Decimal:
     if value is None or value == "":
         return ZERO
     return parse_money(value)
+
+
+def request_money(value: Any, field_name: str) -> Decimal:
+    """V3 request money: a JSON number (the spec refuses strings first; this says the same)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidData({field_name: "must be a number"})
+    try:
+        return parse_money(value)
+    except ValueError as error:
+        raise InvalidData({field_name: "must be a number"}) from error
 
 
 def as_number(amount: Decimal) -> int | float:
@@ -452,10 +468,7 @@ class _Rounder:
         self.rounding = ZERO
 
     def __call__(self, value: Any, field_name: str) -> Decimal:
-        try:
-            exact = parse_money(value)
-        except ValueError as error:
-            raise InvalidData({field_name: "must be a number or a decimal string"}) from error
+        exact = request_money(value, field_name)
         rounded = round_money(exact, self.order.currency)
         self.rounding += rounded - exact
         return rounded
@@ -660,10 +673,9 @@ def create_refund(
     tenders = {tender.provider_id: tender for tender in order.tenders()}
     for option, offline in options:
         payment_id = ids.next_id(
-            "bigcommerce.refund_payment",
-            _next_after([p for r in order.refunds for p in r.get("payments", [])], "id"),
+            PAYMENT_SEQUENCE, _next_after([p for r in order.refunds for p in r.get("payments", [])], "id")
         )
-        transaction_id = ids.next_id("bigcommerce.transaction", _next_after(transactions, "id"))
+        transaction_id = ids.next_id(TRANSACTION_SEQUENCE, _next_after(transactions, "id"))
         tender = tenders.get(option.provider_id)
         transactions.append(_refund_transaction(order, option, transaction_id, tender, created, refund_id, offline))
         payments.append(
@@ -713,10 +725,8 @@ def _chosen_method(
         return [(option, option.offline) for option in original]
     asked: list[tuple[str, Decimal]] = []
     for index, payment in enumerate(payments):
-        try:
-            asked.append((str(payment["provider_id"]), round_money(parse_money(payment["amount"]), order.currency)))
-        except ValueError as error:
-            raise InvalidData({f"payments.{index}.amount": "must be a number or a decimal string"}) from error
+        amount = request_money(payment["amount"], f"payments.{index}.amount")
+        asked.append((str(payment["provider_id"]), round_money(amount, order.currency)))
     for method in methods:
         if _key(method) == sorted(asked):
             return _match_offline(method, payments, asked)
@@ -793,10 +803,29 @@ def _mark_refunded(order: OrderView, priced: Priced, now: datetime) -> None:
     fields["payment_status"] = "refunded" if status_id == STATUS_REFUNDED[0] else "partially refunded"
     fields["status_id"] = status_id
     fields["status"] = status
+    # The store's label for the status; a store without its own labels shows the status itself,
+    # and a label a merchant gave the earlier status no longer applies.
+    fields["custom_status"] = status
     fields["date_modified"] = rfc2822(now)
 
 
 # -- fixture documents and views -------------------------------------------------------------
+
+
+def ids_in(document: Mapping[str, Any]) -> dict[str, int]:
+    """The highest refund, refund payment or transaction id a fixture document holds.
+
+    The store keeps the highest over every loaded order as the floor of `STORE_ID_SEQUENCE`, so
+    a new refund's transactions never reuse another order's transaction ids (BigCommerce numbers
+    transactions store-wide), nor its refund and payment ids any other refund's.
+    """
+    ids = [row.get("id") for row in document.get("transactions") or []]
+    for refund in document.get("refunds") or []:
+        ids.append(refund.get("id"))
+        ids.extend(payment.get("id") for payment in refund.get("payments") or [])
+        ids.extend(payment.get("transaction_id") for payment in refund.get("payments") or [])
+    numbers = [int(value) for value in ids if isinstance(value, int) or (isinstance(value, str) and value.isdigit())]
+    return {STORE_ID_SEQUENCE: max(numbers)} if numbers else {}
 
 
 def refunds_of(document: Mapping[str, Any]) -> list[tuple[int, str, dict[str, Any]]]:
