@@ -115,6 +115,8 @@ def get_order(context: RequestContext) -> Reply:
     for resource in ORDER_LINKS:
         path = f"/orders/{order['id']}/{resource}"
         order[resource] = {"url": "", "resource": path}
+    if "fees" in (context.query.get("include") or []):
+        order["fees"] = copy.deepcopy(stored.document.get("fees") or [])
     return Reply(200, _linked(order, _v2_prefix(context)))
 
 

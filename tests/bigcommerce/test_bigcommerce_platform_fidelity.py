@@ -242,3 +242,19 @@ def test_generated_orders_links_follow_the_request_too(client: FlaskClient, app:
     addresses = generated.get(f"/stores/{STORE}/v2/orders/5001/shipping_addresses", headers=TOKEN).get_json()
     for address in addresses:
         assert address["shipping_quotes"]["url"].startswith(f"http://localhost/stores/{STORE}/v2/orders/5001/")
+
+
+# -- ?include=fees ------------------------------------------------------------------------------
+
+
+def test_include_fees_gives_the_fees_whose_ids_fee_items_name(client: FlaskClient) -> None:
+    """orders.v2 `order_Shared.fees`: a link, or with `?include=fees` the array of the order's fees."""
+    order = client.get(f"/stores/{STORE}/v2/orders/100?include=fees", headers=TOKEN).get_json()
+    [fee] = order["fees"]
+    assert (fee["id"], fee["cost_ex_tax"], fee["cost_inc_tax"]) == (401, "1.5000", "1.6300")
+    assert quote(client, 100, {"items": [{"item_type": "FEE", "item_id": fee["id"], "amount": 1.5}]}).status_code == 201
+    both = client.get(f"/stores/{STORE}/v2/orders/100?include=consignments,fees", headers=TOKEN).get_json()
+    assert both["fees"] == order["fees"]
+    without = client.get(f"/stores/{STORE}/v2/orders/103?include=fees", headers=TOKEN).get_json()
+    assert without["fees"] == []
+    assert get(client, "/v2/orders/100")["fees"]["resource"] == "/orders/100/fees"  # a link otherwise
