@@ -130,6 +130,11 @@ class Api:
     errors: ErrorFactory
 
 
+def no_ids(document: dict[str, Any]) -> dict[str, int]:
+    """For a platform whose new ids need no floor from the loaded documents."""
+    return {}
+
+
 @dataclass(frozen=True)
 class Platform(Api):
     """Everything the shared server needs to know about one commerce platform."""
@@ -140,6 +145,6 @@ class Platform(Api):
     # ^ (refund id, created-at ISO text, refund as the list endpoints render it) for every
     #   refund inside a fixture document, so the store can index them for cross-order listings
     base_path_example: str  # printed at start-up, e.g. "/admin/api/2020-10"
-    ids_in: Callable[[dict[str, Any]], dict[str, int]] = lambda document: {}
+    ids_in: Callable[[dict[str, Any]], dict[str, int]] = no_ids
     # ^ per id sequence, the highest id a fixture document already holds, so that ids the
     #   platform hands out later never repeat one that any loaded order uses
