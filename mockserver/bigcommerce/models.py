@@ -13,6 +13,7 @@ The state lives in the document itself (BigCommerce's own fields): products'
 
 from __future__ import annotations
 
+import copy
 import email.utils
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -79,6 +80,8 @@ TRANSACTION_METHODS = {
     "custom": "custom",
 }
 PAID_EVENTS = frozenset({"purchase", "capture"})
+# What a refund transaction repeats of the transaction that paid on the tender it goes back to.
+REFUND_INSTRUMENT_FIELDS = ("offline", "custom", "payment_method_id", "payment_instrument_token", "credit_card")
 # The order must be paid before it can be refunded (refund guide, "Troubleshooting").
 UNREFUNDABLE_PAYMENT_STATUSES = frozenset(
     {"authorized", "pending", "capture pending", "declined", "held for review", "void", "void pending"}
@@ -169,6 +172,7 @@ class Tender:
     paid: Decimal = ZERO
     refunded: Decimal = ZERO
     transaction_id: int | None = None
+    paid_with: Mapping[str, Any] | None = None  # the first transaction that took money on it
 
     @property
     def room(self) -> Decimal:
@@ -352,6 +356,7 @@ class OrderView:
                 tender.paid += self.money(transaction.get("amount"))
                 if tender.transaction_id is None and transaction.get("id") is not None:
                     tender.transaction_id = int(transaction["id"])
+                    tender.paid_with = transaction
             elif event == "refund":
                 tender = tenders.setdefault(gateway, Tender(gateway, str(transaction.get("method") or "custom")))
                 tender.refunded += self.money(transaction.get("amount"))
@@ -766,10 +771,32 @@ def _refund_transaction(
     refund_id: int,
     offline: bool,
 ) -> dict[str, Any]:
-    """The `refund` transaction BigCommerce records for one refund payment."""
+    """The `refund` transaction BigCommerce records for one refund payment.
+
+    It has every field the order's other transactions have; going back to a tender, it names
+    that tender's instrument (card, payment method, offline or custom method) as the paid
+    transaction does, while the checks a refund does not run (AVS, CVV) and balances (gift
+    certificate, store credit) are empty.
+    """
     method = TRANSACTION_METHODS.get(option.provider_id)
     if method is None:
         method = tender.method if tender is not None else "offline"
+    instrument: dict[str, Any] = {
+        "offline": None,
+        "custom": None,
+        "payment_method_id": f"{option.provider_id}.{method}",
+        "payment_instrument_token": None,
+        "avs_result": {},
+        "cvv_result": {},
+        "credit_card": None,
+        "gift_certificate": None,
+        "store_credit": None,
+    }
+    paid_with = tender.paid_with if tender is not None else None
+    if paid_with is not None:
+        for key in REFUND_INSTRUMENT_FIELDS:
+            if key in paid_with:
+                instrument[key] = copy.deepcopy(paid_with[key])
     return {
         "id": transaction_id,
         "order_id": str(order.id),
@@ -784,6 +811,7 @@ def _refund_transaction(
         "status": "ok",
         "fraud_review": False,
         "reference_transaction_id": tender.transaction_id if tender is not None else None,
+        **instrument,
     }
 
 

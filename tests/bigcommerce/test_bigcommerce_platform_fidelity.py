@@ -258,3 +258,38 @@ def test_include_fees_gives_the_fees_whose_ids_fee_items_name(client: FlaskClien
     without = client.get(f"/stores/{STORE}/v2/orders/103?include=fees", headers=TOKEN).get_json()
     assert without["fees"] == []
     assert get(client, "/v2/orders/100")["fees"]["resource"] == "/orders/100/fees"  # a link otherwise
+
+
+# -- a refund transaction reads like the order's other transactions -------------------------------
+
+
+def test_a_refund_transaction_has_every_field_and_names_the_tenders_instrument(client: FlaskClient) -> None:
+    """orders.v3 `Transaction`: every transaction of a list has the same fields; the refund of a
+    card capture names that card and payment method (as order 101's recorded refund does)."""
+    assert paid_back(client, 100, [ONE_SHIRT]).status_code == 201
+    capture, back = get(client, "/v3/orders/100/transactions")["data"]
+    assert back["event"] == "refund" and set(back) == set(capture)
+    assert back["credit_card"] == capture["credit_card"] and back["credit_card"]["card_last4"] == "1111"
+    assert back["payment_method_id"] == capture["payment_method_id"] == "braintree.credit_card"
+    assert back["reference_transaction_id"] == capture["id"]
+    assert (back["avs_result"], back["cvv_result"]) == ({}, {})  # a refund runs no address or CVV check
+
+
+def test_offline_and_new_instrument_refund_transactions_have_every_field_too(client: FlaskClient) -> None:
+    # order 102: store credit 39.00 and a bank deposit; refund to the tenders, then to `custom`
+    quoted = quote(client, 102, {"items": [{"item_type": "ORDER", "item_id": 102, "amount": 50}]}).get_json()
+    tenders = quoted["data"]["refund_methods"][-1]
+    payments = [{"provider_id": o["provider_id"], "amount": o["amount"], "offline": o["offline"]} for o in tenders]
+    body = {"items": [{"item_type": "ORDER", "item_id": 102, "amount": 50}], "payments": payments}
+    assert refund(client, 102, body).status_code == 201
+    custom = {"items": [{"item_type": "ORDER", "item_id": 102, "amount": 5}], "payments": []}
+    custom["payments"] = [{"provider_id": "custom", "amount": 5, "offline": True}]
+    assert refund(client, 102, custom).status_code == 201
+    transactions = get(client, "/v3/orders/102/transactions")["data"]
+    assert len({frozenset(row) for row in transactions}) == 1, [sorted(row) for row in transactions]
+    by_gateway = {row["gateway"]: row for row in transactions if row["event"] == "refund"}
+    assert by_gateway["bankdeposit"]["offline"] == {"display_name": "Bank Deposit"}
+    assert by_gateway["bankdeposit"]["payment_method_id"] == "bankdeposit.offline"
+    assert by_gateway["storecredit"]["store_credit"] is None  # the new balance is not the mock's to know
+    assert (by_gateway["custom"]["method"], by_gateway["custom"]["payment_method_id"]) == ("custom", "custom.custom")
+    assert by_gateway["custom"]["reference_transaction_id"] is None
