@@ -233,6 +233,9 @@ def test_v2_order_links_carry_the_requests_store_hash(client: FlaskClient, order
         link = order[resource]
         assert link["resource"] == f"/orders/{order_id}/{resource}"
         assert link["url"] == f"http://localhost/stores/{store}/v2/orders/{order_id}/{resource}"
+        if resource != "coupons":  # the mock serves no coupons list
+            followed = client.get(link["url"].removeprefix("http://localhost"), headers=TOKEN)
+            assert followed.status_code == 200 and isinstance(followed.get_json(), list)
 
 
 def test_generated_orders_links_follow_the_request_too(client: FlaskClient, app: Any) -> None:
