@@ -148,3 +148,6 @@ class Platform(Api):
     ids_in: Callable[[dict[str, Any]], dict[str, int]] = no_ids
     # ^ per id sequence, the highest id a fixture document already holds, so that ids the
     #   platform hands out later never repeat one that any loaded order uses
+    # (JSON path, reason) for every figure of a fixture document that does not add up (the
+    # platform's `consistency.problems`): the server still serves such a document, and says so
+    consistency: Callable[[dict[str, Any]], list[tuple[str, str]]] | None = None
