@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from mockserver.ratelimit import RateLimitPolicy
     from mockserver.store import Store
 
 
@@ -140,3 +141,4 @@ class Platform(Api):
     # ^ (refund id, created-at ISO text, refund as the list endpoints render it) for every
     #   refund inside a fixture document, so the store can index them for cross-order listings
     base_path_example: str  # printed at start-up, e.g. "/admin/api/2020-10"
+    rate_limit: RateLimitPolicy | None = None  # its call-limit bucket and headers (mockserver.ratelimit)

@@ -7,6 +7,7 @@ from typing import Any
 from mockserver.bigcommerce.exceptions import BigCommerceErrors
 from mockserver.bigcommerce.models import refunds_of
 from mockserver.bigcommerce.responses import HANDLERS
+from mockserver.bigcommerce.throttling import BigCommerceRateLimit
 from mockserver.platform import FixtureOrder, Platform
 
 
@@ -25,6 +26,7 @@ PLATFORM = Platform(
     fixture_schema="BigCommerceFixtureDocument",
     refunds_of=refunds_of,
     base_path_example="/stores/{store_hash}/v3",
+    rate_limit=BigCommerceRateLimit(),
 )
 
 __all__ = ["PLATFORM"]

@@ -6,6 +6,7 @@ from mockserver.platform import Platform
 from mockserver.shopify.exceptions import ShopifyErrors
 from mockserver.shopify.models import read_fixture, refunds_of
 from mockserver.shopify.responses import HANDLERS
+from mockserver.shopify.throttling import ShopifyRateLimit
 
 PLATFORM = Platform(
     name="shopify",
@@ -17,4 +18,5 @@ PLATFORM = Platform(
     fixture_schema="ShopifyFixtureDocument",
     refunds_of=refunds_of,
     base_path_example="/admin/api/2020-10",
+    rate_limit=ShopifyRateLimit(),
 )

@@ -13,6 +13,7 @@ from mockserver.platform import MockHTTPError, Violation
 
 ROOT_KEY = "refund"
 REQUIRED_PARAMETER = "Required parameter missing or invalid"
+RETRY_AFTER = "2.0"  # what Shopify sends on a 429 (documented and observed), whatever the plan
 
 
 class ShopifyError(MockHTTPError):
@@ -76,13 +77,15 @@ class NotImplementedYet(ShopifyError):
 
 
 class Throttled(ShopifyError):
-    """429 as Shopify's leaky bucket answers it, with the float `Retry-After` it sends."""
+    """429 as Shopify's leaky bucket answers it: the leak rate in the message (2 calls per second on
+    the standard plan; "4 calls" is seen from Advanced stores) and the float `Retry-After` it sends."""
 
-    def __init__(self) -> None:
+    def __init__(self, calls_per_second: float = 2.0) -> None:
         super().__init__(
             429,
-            "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.",
-            {"Retry-After": "2.0"},
+            f"Exceeded {calls_per_second:g} calls per second for api client. "
+            "Reduce request rates to resume uninterrupted service.",
+            {"Retry-After": RETRY_AFTER},
         )
 
 
@@ -254,5 +257,5 @@ class ShopifyErrors:
             if status == 400:
                 return ShopifyError(status, dict(fields))
             return ShopifyError(status, {field: [reason] for field, reason in fields.items()})
-        headers = {"Retry-After": "2.0"} if status == 429 else None
+        headers = {"Retry-After": RETRY_AFTER} if status == 429 else None
         return ShopifyError(status, message, headers)
