@@ -13,6 +13,7 @@ from mockserver.platform import MockHTTPError, Violation
 
 ROOT_KEY = "refund"
 REQUIRED_PARAMETER = "Required parameter missing or invalid"
+PAGINATION_GUIDE = "https://shopify.dev/api/usage/pagination-rest"
 RETRY_AFTER = "2.0"  # what Shopify sends on a 429 (documented and observed), whatever the plan
 
 
@@ -32,6 +33,28 @@ class MissingRootKey(ShopifyError):
     def __init__(self, root_key: str = ROOT_KEY, reason: str | None = None):
         message = REQUIRED_PARAMETER if reason is None else f"{REQUIRED_PARAMETER}: {reason}"
         super().__init__(400, {root_key: message})
+
+
+class PageNotAllowed(ShopifyError):
+    """400 for `page`: cursor pagination replaced it in 2019-07/2019-10 (wording seen from Shopify)."""
+
+    def __init__(self) -> None:
+        super().__init__(400, {"page": "page cannot be passed."})
+
+
+class InvalidPageInfo(ShopifyError):
+    """400 for a `page_info` the server did not issue (wording seen from Shopify)."""
+
+    def __init__(self) -> None:
+        super().__init__(400, {"page_info": "Invalid value."})
+
+
+class NotWithPageInfo(ShopifyError):
+    """400 for a parameter other than `limit` and `fields` beside `page_info` (wording seen from Shopify)."""
+
+    def __init__(self, name: str) -> None:
+        message = f"{name} cannot be passed when page_info is present. See {PAGINATION_GUIDE} for more information."
+        super().__init__(400, {name: message})
 
 
 class InvalidApiKey(ShopifyError):

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 from mockserver.platform import Handler, Reply, RequestContext
-from mockserver.shopify import models
+from mockserver.shopify import models, pagination
 from mockserver.shopify.exceptions import NotFound
 from mockserver.store import StoredOrder, Transaction
 
@@ -46,10 +47,21 @@ def list_transactions(context: RequestContext) -> Reply:
 
 
 def list_refunds(context: RequestContext) -> Reply:
+    """One page of the order's refunds, oldest first, with Shopify's `Link` header (pagination)."""
+    order_id = context.path_params["order_id"]
     refunds = _document(context)["order"].get("refunds", [])
-    limit = context.query.get("limit", models.DEFAULT_LIST_LIMIT)
+    page = pagination.paginate(
+        refunds,
+        owner=order_id,
+        query=context.query,
+        sent=[name for name, _ in parse_qsl(context.environ.get("QUERY_STRING", ""), keep_blank_values=True)],
+        filters={"in_shop_currency": context.query.get("in_shop_currency", False)},
+        limit=context.query.get("limit", models.DEFAULT_LIST_LIMIT),
+        url=f"{context.base_url}{BASE_PATH}/orders/{order_id}/refunds.json",
+    )
     fields = _fields(context)
-    return Reply(200, {"refunds": [models.select_fields(refund, fields) for refund in refunds[:limit]]})
+    headers = {"Link": page.link} if page.link else {}
+    return Reply(200, {"refunds": [models.select_fields(refund, fields) for refund in page.items]}, headers)
 
 
 def get_refund(context: RequestContext) -> Reply:
