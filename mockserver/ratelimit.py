@@ -45,6 +45,9 @@ _LABEL_AT = _HEAD.size + _LABEL_LENGTH.size
 LABEL_BYTES = SLOT_BYTES - _LABEL_AT
 SEPARATOR = "\x1f"  # between scope, kind and key in a bucket's label
 _FIT = 1e-9  # float slack when comparing used + cost with the capacity
+# CLOCK_MONOTONIC is one clock for every process of the machine, so workers agree on it; tests
+# replace it to move time without waiting.
+clock = time.monotonic
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,7 @@ class BucketTable:
     def take(self, kind: BucketKind, key: str, cost: float = 1.0, scope: str = "") -> BucketState:
         """Spend `cost` from the bucket if it fits (a negative cost gives units back)."""
         label = f"{scope}{SEPARATOR}{kind.name}{SEPARATOR}{key}"
-        now = time.monotonic()
+        now = clock()
         with self._locked():
             offset, key_hash = self._slot(label, now)
             stored_hash, used, stamp = _HEAD.unpack_from(self._map, offset)
@@ -133,7 +136,7 @@ class BucketTable:
     def peek(self, kind: BucketKind, key: str, scope: str = "") -> BucketState:
         """The bucket as it is now, without spending anything."""
         label = f"{scope}{SEPARATOR}{kind.name}{SEPARATOR}{key}"
-        now = time.monotonic()
+        now = clock()
         key_hash = _hash(label)
         with self._locked():
             found = self._find(label, key_hash)
@@ -143,7 +146,7 @@ class BucketTable:
 
     def buckets(self, kinds: Mapping[str, BucketKind]) -> list[BucketState]:
         """Every bucket of a known kind that is not empty now, for the admin API."""
-        now = time.monotonic()
+        now = clock()
         found = []
         with self._locked():
             rows = [self._row(offset) for offset in range(0, self.slots * SLOT_BYTES, SLOT_BYTES)]
