@@ -544,8 +544,10 @@ class MockServer:
 def with_rate_limit_headers(reply: Reply, metered: Metered | None) -> None:
     """Add the platform's rate-limit headers; a header the reply already has (a scenario's) stays."""
     if metered is not None:
-        for name, value in metered.headers(reply.status).items():
-            reply.headers.setdefault(name, value)
+        headers = metered.headers(reply.status)
+        if reply.headers:
+            headers.update(reply.headers)
+        reply.headers = headers
 
 
 def _content_length(environ: dict[str, Any]) -> int | None:

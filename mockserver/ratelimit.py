@@ -21,6 +21,7 @@ table holds, the least recently used nearby slot is reused (that bucket starts a
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import math
 import mmap
@@ -28,10 +29,10 @@ import os
 import struct
 import threading
 import time
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from mockserver.platform import MockHTTPError
 
@@ -64,24 +65,58 @@ class BucketKind:
         return cls(name, quota, quota / seconds, seconds)
 
 
-@dataclass(frozen=True)
-class BucketState:
-    """A bucket after a take (or a peek): what the headers and a 429 are made from."""
+class BucketState(NamedTuple):
+    """A bucket after a take (or a peek): what the headers and a 429 are made from.
 
-    kind: str
+    A named tuple, not a dataclass: one is made per request, and a frozen dataclass costs
+    several times as much to build. The figures derived from it are worked out when asked for.
+    """
+
+    bucket: BucketKind
     key: str
     scope: str
     used: float  # units in the bucket now (a leaky bucket's level, a window's count)
-    capacity: float
-    restore_rate: float
     allowed: bool  # whether the take fitted (a peek: whether one more unit would)
-    retry_after: float  # seconds until the refused cost would fit; 0.0 when allowed
-    reset_after: float  # seconds until the bucket is empty (leaky) or the window ends
-    window_seconds: float | None = None
+    stamp: float  # leaky: the time of this take; window: when the window started
+    now: float
+    cost: float
+
+    @property
+    def kind(self) -> str:
+        return self.bucket.name
+
+    @property
+    def capacity(self) -> float:
+        return self.bucket.capacity
+
+    @property
+    def restore_rate(self) -> float:
+        return self.bucket.restore_rate
+
+    @property
+    def window_seconds(self) -> float | None:
+        return self.bucket.window_seconds
 
     @property
     def available(self) -> float:
-        return max(0.0, self.capacity - self.used)
+        return max(0.0, self.bucket.capacity - self.used)
+
+    @property
+    def reset_after(self) -> float:
+        """Seconds until the bucket is empty (leaky) or its window ends (0 for an unused window)."""
+        window = self.bucket.window_seconds
+        if window is None:
+            return self.used / self.bucket.restore_rate
+        return max(0.0, self.stamp + window - self.now) if self.used else 0.0
+
+    @property
+    def retry_after(self) -> float:
+        """Seconds until the refused cost would fit; 0.0 when it was allowed."""
+        if self.allowed:
+            return 0.0
+        if self.bucket.window_seconds is None:
+            return (self.used + self.cost - self.bucket.capacity) / self.bucket.restore_rate
+        return self.reset_after
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -101,72 +136,101 @@ class BucketTable:
 
     def __init__(self, path: Path | None = None, slots: int = SLOTS):
         self.slots = slots
+        self.path = path
         size = slots * SLOT_BYTES
         self._thread_lock = threading.Lock()
-        self._descriptor: int | None = None
+        self._local = threading.local()  # shared: one descriptor per thread, each flock()ed on its own
+        self._descriptors: list[int] = []
+        self._descriptors_lock = threading.Lock()
         if path is None:
             self._map = mmap.mmap(-1, size)
         else:
             descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-            if os.fstat(descriptor).st_size < size:
-                os.ftruncate(descriptor, size)  # zero bytes: every slot free
-            self._map = mmap.mmap(descriptor, size)
-            self._descriptor = descriptor
+            try:
+                if os.fstat(descriptor).st_size < size:
+                    os.ftruncate(descriptor, size)  # zero bytes: every slot free
+                self._map = mmap.mmap(descriptor, size)
+            finally:
+                os.close(descriptor)
         self._where: dict[str, tuple[int, int]] = {}  # label -> (slot offset, hash), this process's memo
 
     # -- the interface -------------------------------------------------------------------
 
     def take(self, kind: BucketKind, key: str, cost: float = 1.0, scope: str = "") -> BucketState:
-        """Spend `cost` from the bucket if it fits (a negative cost gives units back)."""
+        """Spend `cost` from the bucket if it fits (a negative cost gives units back).
+
+        The hot path of every platform request: kept to a memo lookup, one unpack and one pack
+        under the lock.
+        """
         label = f"{scope}{SEPARATOR}{kind.name}{SEPARATOR}{key}"
         now = clock()
-        with self._locked():
-            offset, key_hash = self._slot(label, now)
-            stored_hash, used, stamp = _HEAD.unpack_from(self._map, offset)
-            if stored_hash != key_hash:
-                used, stamp = 0.0, 0.0
-                self._write_label(offset, key_hash, label)
-            used, stamp = _current(kind, used, stamp, now)
+        table = self._map
+        release = self._acquire()
+        try:
+            memo = self._where.get(label)
+            if memo is not None:
+                offset, key_hash = memo
+                stored_hash, used, stamp = _HEAD.unpack_from(table, offset)
+            if memo is None or stored_hash != key_hash:
+                offset, key_hash = self._slot(label)
+                stored_hash, used, stamp = _HEAD.unpack_from(table, offset)
+                if stored_hash != key_hash:
+                    used = stamp = 0.0
+                    self._write_label(offset, key_hash, label)
+            window = kind.window_seconds
+            if window is None:
+                used -= kind.restore_rate * (now - stamp)
+                if used < 0.0:
+                    used = 0.0
+                stamp = now
+            elif stamp == 0.0 or now >= stamp + window:
+                used, stamp = 0.0, now
             allowed = cost <= 0 or used + cost <= kind.capacity + _FIT
             if allowed:
                 used = max(0.0, used + cost)
-            _HEAD.pack_into(self._map, offset, key_hash, used, stamp)
-        return _state(kind, key, scope, used, stamp, now, allowed, cost)
+            _HEAD.pack_into(table, offset, key_hash, used, stamp)
+        finally:
+            release()
+        return BucketState(kind, key, scope, used, allowed, stamp, now, cost)
 
     def peek(self, kind: BucketKind, key: str, scope: str = "") -> BucketState:
         """The bucket as it is now, without spending anything."""
         label = f"{scope}{SEPARATOR}{kind.name}{SEPARATOR}{key}"
         now = clock()
-        key_hash = _hash(label)
-        with self._locked():
-            found = self._find(label, key_hash)
+        release = self._acquire()
+        try:
+            found = self._find(_hash(label))
             used, stamp = (0.0, 0.0) if found is None else _HEAD.unpack_from(self._map, found)[1:]
-        used, stamp = _current(kind, used, stamp, now)
-        return _state(kind, key, scope, used, stamp, now, used + 1 <= kind.capacity + _FIT, 1.0)
+        finally:
+            release()
+        return _at(kind, key, scope, used, stamp, now)
 
     def buckets(self, kinds: Mapping[str, BucketKind]) -> list[BucketState]:
         """Every bucket of a known kind that is not empty now, for the admin API."""
         now = clock()
-        found = []
-        with self._locked():
+        release = self._acquire()
+        try:
             rows = [self._row(offset) for offset in range(0, self.slots * SLOT_BYTES, SLOT_BYTES)]
+        finally:
+            release()
+        found = []
         for key_hash, used, stamp, label in rows:
             if not key_hash:
                 continue
             scope, _, rest = label.partition(SEPARATOR)
             kind_name, _, key = rest.partition(SEPARATOR)
             kind = kinds.get(kind_name)
-            if kind is None:
-                continue
-            used, stamp = _current(kind, used, stamp, now)
-            if used > _FIT:
-                found.append(_state(kind, key, scope, used, stamp, now, used + 1 <= kind.capacity + _FIT, 1.0))
+            if kind is not None:
+                state = _at(kind, key, scope, used, stamp, now)
+                if state.used > _FIT:
+                    found.append(state)
         return sorted(found, key=lambda state: (state.scope, state.kind, state.key))
 
     def reset(self, scope: str | None = None) -> int:
         """Empty every bucket (or those of one scope); returns how many held something."""
         emptied = 0
-        with self._locked():
+        release = self._acquire()
+        try:
             for offset in range(0, self.slots * SLOT_BYTES, SLOT_BYTES):
                 key_hash, used, _, label = self._row(offset)
                 if not key_hash or (scope is not None and label.partition(SEPARATOR)[0] != scope):
@@ -174,26 +238,42 @@ class BucketTable:
                 emptied += used > _FIT
                 self._map[offset : offset + SLOT_BYTES] = bytes(SLOT_BYTES)
             self._where.clear()
+        finally:
+            release()
         return emptied
 
     def close(self) -> None:
+        with self._descriptors_lock:
+            for descriptor in self._descriptors:
+                os.close(descriptor)
+            self._descriptors.clear()
+        self._local = threading.local()
         self._map.close()
-        if self._descriptor is not None:
-            os.close(self._descriptor)
-            self._descriptor = None
 
-    # -- slots ---------------------------------------------------------------------------
+    # -- locking and slots -----------------------------------------------------------------
 
-    def _locked(self) -> _Lock:
-        return _Lock(self._thread_lock, self._descriptor)
+    def _acquire(self) -> Callable[[], None]:
+        """Take the lock; returns what releases it.
 
-    def _slot(self, label: str, now: float) -> tuple[int, int]:
+        One process: a thread lock. Shared by workers: an exclusive `flock` on this thread's own
+        descriptor of the file, which excludes the other threads too (each descriptor is its own
+        open file description) as well as the other workers.
+        """
+        if self.path is None:
+            self._thread_lock.acquire()
+            return self._thread_lock.release
+        descriptor = getattr(self._local, "descriptor", None)
+        if descriptor is None:
+            descriptor = self._local.descriptor = os.open(self.path, os.O_RDWR)
+            with self._descriptors_lock:
+                self._descriptors.append(descriptor)
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        return functools.partial(fcntl.flock, descriptor, fcntl.LOCK_UN)
+
+    def _slot(self, label: str) -> tuple[int, int]:
         """The slot of `label` (under the lock): its own, a free one, or the stalest nearby."""
-        memo = self._where.get(label)
-        if memo is not None and _HEAD.unpack_from(self._map, memo[0])[0] == memo[1]:
-            return memo
         key_hash = _hash(label)
-        offset = self._find(label, key_hash)
+        offset = self._find(key_hash)
         if offset is None:
             offset = self._free_or_stalest(key_hash)
         if len(self._where) > 4 * self.slots:  # fuzzers send endless tokens: keep the memo bounded
@@ -206,7 +286,7 @@ class BucketTable:
         for step in range(min(PROBE, self.slots)):
             yield ((home + step) % self.slots) * SLOT_BYTES
 
-    def _find(self, label: str, key_hash: int) -> int | None:
+    def _find(self, key_hash: int) -> int | None:
         for offset in self._probe(key_hash):
             if _HEAD.unpack_from(self._map, offset)[0] == key_hash:
                 return offset
@@ -236,66 +316,19 @@ class BucketTable:
         return key_hash, used, stamp, label
 
 
-class _Lock:
-    """The thread lock, then (with a shared file) an exclusive `flock` on it."""
-
-    __slots__ = ("descriptor", "thread_lock")
-
-    def __init__(self, thread_lock: threading.Lock, descriptor: int | None):
-        self.thread_lock = thread_lock
-        self.descriptor = descriptor
-
-    def __enter__(self) -> None:
-        self.thread_lock.acquire()
-        if self.descriptor is not None:
-            try:
-                fcntl.flock(self.descriptor, fcntl.LOCK_EX)
-            except BaseException:
-                self.thread_lock.release()
-                raise
-
-    def __exit__(self, *_: object) -> None:
-        if self.descriptor is not None:
-            fcntl.flock(self.descriptor, fcntl.LOCK_UN)
-        self.thread_lock.release()
-
-
 def _hash(label: str) -> int:
     """A 64-bit hash that is the same in every process (`hash()` is salted per process); never 0."""
     digest = hashlib.blake2b(label.encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(digest, "little") or 1
 
 
-def _current(kind: BucketKind, used: float, stamp: float, now: float) -> tuple[float, float]:
-    """`(used, stamp)` brought up to `now`: leaked, or a new window when the last one ended."""
+def _at(kind: BucketKind, key: str, scope: str, used: float, stamp: float, now: float) -> BucketState:
+    """A stored bucket brought up to `now` (leaked, or its window over), as a peek sees it."""
     if kind.window_seconds is None:
-        return max(0.0, used - kind.restore_rate * (now - stamp)), now
-    if now >= stamp + kind.window_seconds or stamp == 0.0:
-        return 0.0, now
-    return used, stamp
-
-
-def _state(
-    kind: BucketKind, key: str, scope: str, used: float, stamp: float, now: float, allowed: bool, cost: float
-) -> BucketState:
-    if kind.window_seconds is None:
-        reset_after = used / kind.restore_rate
-        retry_after = 0.0 if allowed else (used + cost - kind.capacity) / kind.restore_rate
-    else:
-        reset_after = max(0.0, stamp + kind.window_seconds - now) if used else 0.0
-        retry_after = 0.0 if allowed else reset_after
-    return BucketState(
-        kind.name,
-        key,
-        scope,
-        used,
-        kind.capacity,
-        kind.restore_rate,
-        allowed,
-        retry_after,
-        reset_after,
-        kind.window_seconds,
-    )
+        used, stamp = max(0.0, used - kind.restore_rate * (now - stamp)), now
+    elif stamp == 0.0 or now >= stamp + kind.window_seconds:
+        used, stamp = 0.0, now
+    return BucketState(kind, key, scope, used, used + 1 <= kind.capacity + _FIT, stamp, now, 1.0)
 
 
 # -- what a platform supplies, and the step the request pipeline calls -------------------------
@@ -319,8 +352,7 @@ class RateLimitPolicy(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Metered:
+class Metered(NamedTuple):
     """One request as counted: the platform's policy and the bucket after the take."""
 
     policy: RateLimitPolicy

@@ -30,22 +30,22 @@ PLANS = {
 class RequestIds:
     """Unique, uuid-shaped request ids, cheaply: a random prefix per process and a counter.
 
-    (`uuid.uuid4()` costs some microseconds a request; this a fraction of one.)
+    (`uuid.uuid4()` costs some microseconds a request; this a fraction of one.) A forked worker
+    draws its own prefix, so it never repeats its parent's ids.
     """
 
     def __init__(self) -> None:
-        self._pid = -1
-        self._prefix = ""
+        self._fresh_prefix()
+        os.register_at_fork(after_in_child=self._fresh_prefix)
+
+    def _fresh_prefix(self) -> None:
+        random = os.urandom(10).hex()
+        variant = "89ab"[int(random[16], 16) % 4]
+        self._prefix = f"{random[:8]}-{random[8:12]}-4{random[13:16]}-{variant}{random[17:20]}-"
         self._counter = itertools.count(1)
 
     def next(self) -> str:
-        if self._pid != os.getpid():  # a forked worker must not repeat its parent's ids
-            random = os.urandom(10).hex()
-            self._prefix = (
-                f"{random[:8]}-{random[8:12]}-4{random[13:16]}-{'89ab'[int(random[16], 16) % 4]}{random[17:20]}"
-            )
-            self._pid = os.getpid()
-        return f"{self._prefix}-{next(self._counter):012x}"
+        return f"{self._prefix}{next(self._counter):012x}"
 
 
 class ShopifyRateLimit:
@@ -61,10 +61,10 @@ class ShopifyRateLimit:
         return environ.get(TOKEN_ENVIRON_KEY, "")
 
     def headers(self, state: BucketState, status: int) -> dict[str, str]:
-        capacity = int(state.capacity)
+        capacity = state.bucket.capacity
         used = capacity if status == 429 else min(capacity, math.ceil(state.used - 1e-9))
         return {
-            CALL_LIMIT_HEADER: f"{used}/{capacity}",
+            CALL_LIMIT_HEADER: f"{used:.0f}/{capacity:.0f}",
             "X-Request-Id": self.request_ids.next(),
             "X-Shopify-API-Version": API_VERSION,
         }
