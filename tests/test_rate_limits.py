@@ -334,3 +334,32 @@ def test_a_shared_table_is_one_set_of_buckets_for_every_process(tmp_path, clock:
     finally:
         first.close()
         second.close()
+
+
+def test_a_throttled_answer_is_journaled_as_the_throttles(throttled: FlaskClient, clock: FakeClock) -> None:
+    for _ in range(41):
+        throttled.get(ORDER, headers=TOKEN)
+    journal = throttled.get("/__mock/requests?status=429").get_json()
+    assert journal["count"] == 1
+    assert journal["requests"][0]["scenario"] == "serve --throttle"
+
+
+def test_serve_takes_throttle_and_plan_flags() -> None:
+    import urllib.error
+    import urllib.request
+
+    from tests.test_serve import start_serve, stop, wait_for_health
+
+    base, process = start_serve("--throttle", "--plan", "plus", "--plan", "pro")
+    try:
+        wait_for_health(base, process)
+        request = urllib.request.Request(f"{base}{ORDER}", headers=TOKEN)
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.headers["X-Shopify-Shop-Api-Call-Limit"] == "1/400"
+        request = urllib.request.Request(f"{base}{BC_ORDER}", headers=BC_TOKEN)
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.headers["X-Rate-Limit-Requests-Quota"] == "450"
+        with urllib.request.urlopen(f"{base}/__mock/rate-limits", timeout=5) as response:
+            assert b'"throttle":true' in response.read()
+    finally:
+        stop(process)
