@@ -135,7 +135,10 @@ def get_rate_limits(context: RequestContext) -> Reply:
             }
             for platform, kind in limits.kinds.items()
         },
-        "buckets": [{"platform": platform_of[state.kind], **state.to_json()} for state in limits.buckets()],
+        "buckets": [
+            {"platform": platform_of.get(state.kind, state.kind.partition("-")[0]), **state.to_json()}
+            for state in limits.buckets()
+        ],
     }
     return Reply(200, body)
 

@@ -387,6 +387,7 @@ class RateLimits:
         for platform, policy in self.policies.items():
             chosen = [policy.plans[plan] for plan in plans if plan in policy.plans]
             self.kinds[platform] = chosen[-1] if chosen else policy.plans["standard"]
+        self.other_kinds: dict[str, BucketKind] = {}  # kinds taken from through `take`, by name
         self.table = BucketTable(path)
 
     def meter(self, platform: str, environ: Mapping[str, Any], scope: str = "") -> Metered | None:
@@ -396,8 +397,18 @@ class RateLimits:
             return None
         return Metered(policy, self.table.take(self.kinds[platform], policy.key(environ), 1.0, scope))
 
+    def take(self, kind: BucketKind, key: str, cost: float = 1.0, scope: str = "") -> BucketState:
+        """Spend from any bucket, e.g. Shopify GraphQL's query cost (a kind of its own, cost-based
+        takes); the kind is remembered so the admin API lists its buckets too."""
+        self.other_kinds.setdefault(kind.name, kind)
+        return self.table.take(kind, key, cost, scope)
+
+    def peek(self, kind: BucketKind, key: str, scope: str = "") -> BucketState:
+        return self.table.peek(kind, key, scope)
+
     def buckets(self) -> list[BucketState]:
-        return self.table.buckets({kind.name: kind for kind in self.kinds.values()})
+        kinds = {**self.other_kinds, **{kind.name: kind for kind in self.kinds.values()}}
+        return self.table.buckets(kinds)
 
     def reset(self, scope: str | None = None) -> int:
         return self.table.reset(scope)

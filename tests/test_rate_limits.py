@@ -17,6 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mockserver import ratelimit
+from mockserver.app import server_of
 
 ORDER = "/admin/api/2020-10/orders/3012450010101.json"
 TOKEN = {"X-Shopify-Access-Token": "shpat_rate"}
@@ -279,6 +280,19 @@ def test_admin_calls_are_not_counted(client: FlaskClient, clock: FakeClock) -> N
         client.get("/__mock/health", headers=TOKEN)
     assert "X-Shopify-Shop-Api-Call-Limit" not in client.get("/__mock/health").headers
     assert call_limit(client.get(ORDER, headers=TOKEN)) == "1/40"
+
+
+def test_other_bucket_kinds_are_listed_by_the_admin_api(app: Flask, clock: FakeClock) -> None:
+    """The GraphQL query-cost bucket (1000 points restoring 50 a second) through the same API."""
+    graphql = ratelimit.BucketKind("shopify-graphql", 1000, 50.0)
+    limits = server_of(app).rate_limits
+    assert limits.take(graphql, "shpat_rate", 120).available == 880
+    clock.advance(1.0)
+    assert limits.peek(graphql, "shpat_rate").used == 70
+    listed = app.test_client().get("/__mock/rate-limits").get_json()["buckets"]
+    assert [(bucket["platform"], bucket["kind"], bucket["used"]) for bucket in listed] == [
+        ("shopify", "shopify-graphql", 70)
+    ]
 
 
 def test_an_unknown_plan_is_refused_at_start(make_app: Callable[..., Flask]) -> None:
