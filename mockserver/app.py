@@ -87,6 +87,9 @@ class MockConfig:
     # limits apply (`plus`: Shopify Plus; `pro`: BigCommerce Pro), the standard ones otherwise.
     throttle: bool = False
     plans: tuple[str, ...] = ()
+    # `serve --proxy`: platform name -> the real store's URL; that platform's requests are
+    # forwarded there and checked against the spec (mockserver.contract.proxy).
+    proxy: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # room for later features' settings
 
     @classmethod
@@ -168,6 +171,11 @@ class MockServer:
         table = config.run_dir / TABLE_FILE if config.run_dir is not None else None
         self.rate_limits = RateLimits(policies, config.plans, config.throttle, table)
         self.store = Store(config.state_path, verify_shared_documents=config.strict_responses)
+        self.proxies: dict[str, Any] = {}
+        if config.proxy:
+            from mockserver.contract.proxy import proxies
+
+            self.proxies = proxies(config.proxy)
         self.fixture_errors: list[str] = []
         if config.load_fixtures:
             self.load_fixture_dir(config.fixtures_dir or data_dir("fixtures"))
@@ -268,6 +276,8 @@ class MockServer:
             self._sync_scenarios()  # another worker may have changed the run-time scenarios
         if api.name not in self.platform_names:
             return self._dispatch_admin(api, template, raw_path, req)
+        if api.name in self.proxies:  # `serve --proxy`: the real store answers
+            return self.proxies[api.name].forward(self, api, template, raw_path, req)
         started = time.perf_counter()
         wall_time = time.time()
         metered = self.rate_limits.meter(api.name, req.environ)
@@ -614,6 +624,8 @@ def create_app(config: MockConfig | dict[str, Any] | None = None, apis: Iterable
     def unrouted(error: HTTPException) -> Response:
         started, wall_time = time.perf_counter(), time.time()
         api = server.api_for_path(request.path)
+        if api.name in server.proxies and error.code in (404, 405):  # a path the spec lacks: still forwarded
+            return server.proxies[api.name].forward(server, api, None, {}, request._get_current_object())
         allowed = server.spec_methods(app, request.path) if error.code == 405 else None
         if error.code == 413:
             failure = api.errors.payload_too_large(request.path, settings.max_body_bytes)
