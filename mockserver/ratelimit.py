@@ -13,8 +13,8 @@ is the caller's choice (`serve --throttle`), so the headers count either way.
 
 The buckets live in a table of fixed-size slots in a memory map: anonymous for one process, a
 file in the run folder under `serve --workers`, so every worker counts in the same buckets. A
-`flock` on that file (plus a thread lock) guards each take; a take costs a few microseconds
-(docs/performance.md). Keys are hashed into the table; when more buckets are alive than the
+take holds a thread lock (one process) or an `flock` on the file (workers); it costs a couple of
+microseconds (docs/performance.md). Keys are hashed into the table; when more buckets are alive than the
 table holds, the least recently used nearby slot is reused (that bucket starts afresh).
 """
 
