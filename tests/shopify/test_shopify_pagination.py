@@ -149,3 +149,20 @@ def test_fields_is_not_carried_by_the_link(shopify_client: FlaskClient, refund_i
     assert first.get_json() == {"refunds": [{"id": refund_ids[0]}]}
     second = shopify_client.get(links(first)["next"], headers=TOKEN)
     assert "note" in second.get_json()["refunds"][0]
+
+
+def test_in_shop_currency_stays_in_force_through_the_cursor(shopify_client: FlaskClient) -> None:
+    """A JPY shop whose customer paid in KWD (a committed fixture with two refunds): the first
+    request asks for shop money, and the page its link leads to shows shop money too."""
+    order = 4100000000003
+    document = json.loads((FIXTURES_DIR / "shopify" / "orders" / f"{order}.json").read_text(encoding="utf-8"))
+    assert (document["order"]["currency"], document["order"]["presentment_currency"]) == ("JPY", "KWD")
+    path = f"/admin/api/2020-10/orders/{order}/refunds.json"
+    first = shopify_client.get(f"{path}?limit=1&in_shop_currency=true", headers=TOKEN)
+    second = shopify_client.get(links(first)["next"], headers=TOKEN)
+    assert second.status_code == 200
+    currencies = {t["currency"] for r in second.get_json()["refunds"] for t in r["transactions"]}
+    assert currencies == {"JPY"}
+    plain = shopify_client.get(f"{path}?limit=1", headers=TOKEN)
+    in_presentment = shopify_client.get(links(plain)["next"], headers=TOKEN)
+    assert {t["currency"] for r in in_presentment.get_json()["refunds"] for t in r["transactions"]} == {"KWD"}
