@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from mockserver.platform import MockHTTPError
+from mockserver.platform import MockHTTPError, Reply
 
 TABLE_FILE = "ratelimits.bin"
 SLOTS = 4096  # buckets alive at once before the least recently used nearby one is reused
@@ -419,3 +419,12 @@ class RateLimits:
 
 def known_plans(policies: Collection[RateLimitPolicy]) -> set[str]:
     return {plan for policy in policies for plan in policy.plans}
+
+
+def with_rate_limit_headers(reply: Reply, metered: Metered | None) -> None:
+    """Add the platform's rate-limit headers; a header the reply already has (a scenario's) stays."""
+    if metered is not None:
+        headers = metered.headers(reply.status)
+        if reply.headers:
+            headers.update(reply.headers)
+        reply.headers = headers

@@ -89,6 +89,13 @@ def test_every_shopify_answer_counts_in_the_tokens_bucket_errors_included(
     assert len({answer.headers["X-Request-Id"] for answer in answers}) == len(answers)
 
 
+def test_an_over_long_url_counts_and_carries_the_headers(client: FlaskClient, clock: FakeClock) -> None:
+    shopify = client.get(f"{ORDER}?fields={'x' * 40_000}", headers=TOKEN)
+    assert shopify.status_code == 414 and call_limit(shopify) == "1/40"
+    bigcommerce = client.get(f"{BC_ORDER}?fields={'x' * 40_000}", headers=BC_TOKEN)
+    assert bigcommerce.status_code == 414 and bigcommerce.headers["X-Rate-Limit-Requests-Left"] == "149"
+
+
 def test_each_access_token_has_its_own_bucket(client: FlaskClient, clock: FakeClock) -> None:
     for _ in range(3):
         client.get(ORDER, headers=TOKEN)
