@@ -142,3 +142,6 @@ class Platform(Api):
     #   refund inside a fixture document, so the store can index them for cross-order listings
     base_path_example: str  # printed at start-up, e.g. "/admin/api/2020-10"
     rate_limit: RateLimitPolicy | None = None  # its call-limit bucket and headers (mockserver.ratelimit)
+    # (JSON path, reason) for every figure of a fixture document that does not add up (the
+    # platform's `consistency.problems`): the server still serves such a document, and says so
+    consistency: Callable[[dict[str, Any]], list[tuple[str, str]]] | None = None
