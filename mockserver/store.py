@@ -19,7 +19,7 @@ import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +51,10 @@ CREATE TABLE IF NOT EXISTS refunds (
 );
 CREATE INDEX IF NOT EXISTS refunds_by_order ON refunds (platform, order_id, refund_id);
 CREATE TABLE IF NOT EXISTS sequences (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS id_floors (
     name  TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 );
@@ -300,11 +304,22 @@ class Store:
         *,
         baseline: bool = False,
         replace: bool = True,
+        id_floors: Mapping[str, int] | None = None,
     ) -> None:
-        """Store an order; with `baseline`, a reset brings it back as it is now."""
+        """Store an order; with `baseline`, a reset brings it back as it is now.
+
+        `id_floors` names, per id sequence, the highest id the document already holds: new ids
+        from that sequence go above it (and above every other document's), resets included.
+        """
         text = json.dumps(document)
         verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
         with self._write() as connection:
+            if id_floors:
+                connection.executemany(
+                    "INSERT INTO id_floors (name, value) VALUES (?, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
+                    list(id_floors.items()),
+                )
             connection.execute(
                 f"{verb} INTO orders (platform, order_id, store_hash, version, document) VALUES (?, ?, ?, 0, ?)",
                 (platform, order_id, store_hash, text),
@@ -437,6 +452,9 @@ class Store:
     def _next_id(self, connection: sqlite3.Connection, name: str, start: int) -> int:
         row = connection.execute("SELECT value FROM sequences WHERE name = ?", (name,)).fetchone()
         value = start if row is None else max(row[0] + 1, start)
+        floor = connection.execute("SELECT value FROM id_floors WHERE name = ?", (name,)).fetchone()
+        if floor is not None:
+            value = max(value, floor[0] + 1)
         connection.execute("INSERT OR REPLACE INTO sequences (name, value) VALUES (?, ?)", (name, value))
         return value
 
@@ -445,7 +463,10 @@ class Store:
             return self._next_id(connection, name, start)
 
     def reset(self, reindex: Callable[[str, int, dict[str, Any]], list[tuple[int, str, dict[str, Any]]]]) -> None:
-        """Every order back to its baseline document; refunds re-indexed by `reindex`."""
+        """Every order back to its baseline document; refunds re-indexed by `reindex`.
+
+        Sequences start over; id floors stay (they only rise), so ids stay unique store-wide.
+        """
         with self._write() as connection:
             connection.execute("DELETE FROM orders")
             connection.execute("DELETE FROM refunds")

@@ -315,3 +315,18 @@ def test_a_repeated_query_follows_every_change_of_state(shopify_client: FlaskCli
     assert data(shopify_client, query, VARIABLES)["order"]["refunds"] == [
         {"id": f"gid://shopify/Refund/{again.get_json()['refund']['id']}"}
     ]
+
+
+def test_graphql_requests_are_priced_by_cost_not_counted_as_rest_calls(make_shopify_app: Callable[..., Flask]) -> None:
+    """Shopify keeps GraphQL query cost and the REST call limit apart; so does the mock (`--throttle`)."""
+    app = make_shopify_app(throttle=True)
+    client = app.test_client()
+    for _ in range(45):  # more than the REST bucket's 40 calls
+        answer = post(client, NAME_QUERY, VARIABLES)
+        assert answer.status_code == 200
+        assert "X-Shopify-Shop-Api-Call-Limit" not in answer.headers
+    rest = client.get(f"{BASE}/orders/{ORDER_ID}.json", headers=TOKEN_HEADERS)
+    assert rest.status_code == 200
+    assert rest.headers["X-Shopify-Shop-Api-Call-Limit"] == "1/40"
+    buckets = client.get("/__mock/rate-limits").get_json()["buckets"]
+    assert {bucket["kind"] for bucket in buckets} == {"shopify-graphql", "shopify-rest"}
