@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,8 @@ def worker_settings(config: MockConfig, fixture_errors: list[str]) -> str:
             "journal_size": config.journal_size,
             "admin_token": config.admin_token,
             "cors": config.cors,
+            "allowed_hosts": config.allowed_hosts,
+            "admin_origins": config.admin_origins,
             "fixture_errors": fixture_errors,
         }
     )
@@ -79,13 +82,23 @@ def worker_config(text: str) -> tuple[MockConfig, list[str]]:
         journal_size=settings["journal_size"],
         admin_token=settings["admin_token"],
         cors=settings["cors"],
+        allowed_hosts=list(settings["allowed_hosts"]),
+        admin_origins=list(settings["admin_origins"]),
         connection_faults=False,
     )
     return config, list(settings["fixture_errors"])
 
 
 def create_worker_app() -> Flask:
-    """granian's factory: the app of one worker process."""
+    """granian's factory: the app of one worker process.
+
+    A forked worker inherits the supervisor's SIGTERM handler, which only flags the supervisor's
+    own loop, until granian installs the worker's after this factory returns: a worker told to
+    stop while it builds the app would ignore it, and the server would take granian's 10 s kill
+    timeout to stop (past `docker stop`'s grace, which then leaves the run folder behind).
+    Meanwhile SIGTERM simply ends the worker: it holds nothing yet.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     from mockserver.app import create_app, server_of
 
     text = os.environ.get(SETTINGS_VARIABLE)
