@@ -26,7 +26,7 @@ SPECS = ("shopify", "bigcommerce", "admin")
 FLOW_LINKS = {
     "shopify": {"CalculateFirstLine", "CreateQuotedRefund", "GetCreatedRefund", "ListOrderRefunds"},
     "bigcommerce": {"RefundAsQuoted", "GetRefundById", "GetRefundsOfOrder"},
-    "admin": {"HealthAfterReset", "ListScenarios", "RemoveAddedScenario"},
+    "admin": {"HealthAfterReset", "ListScenarios", "RemoveAddedScenario", "DeleteLoadedOrder"},
 }
 
 
