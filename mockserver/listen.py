@@ -58,8 +58,10 @@ def check_port_free(host: str, port: int) -> None:
     """
     if port == 0:
         return  # the system picks a free port
+    bare = host.strip("[]")
+    family = socket.AF_INET6 if ":" in bare else socket.AF_INET  # as the servers choose it
     try:
-        found = socket.getaddrinfo(host.strip("[]") or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        found = socket.getaddrinfo(bare or None, port, family, socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as error:
         raise CannotListen(f"cannot listen on --host {host}: {error.strerror}") from None
     family, kind, protocol, _, address = found[0]
