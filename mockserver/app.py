@@ -88,6 +88,9 @@ class MockConfig:
     # False under a server that does not hand the connection to the app (granian): the
     # `connection-reset` and `empty-response` faults then answer 501 saying so.
     connection_faults: bool = True
+    # `serve --proxy`: platform name -> the real store's URL; that platform's requests are
+    # forwarded there and checked against the spec (mockserver.contract.proxy).
+    proxy: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # room for later features' settings
 
     @classmethod
@@ -180,6 +183,11 @@ class MockServer:
         for path in config.scenario_files:
             self.scenarios.load_file(Path(path))  # a ScenarioError names the file, the rule and the field
         self.store = Store(config.state_path, verify_shared_documents=config.strict_responses)
+        self.proxies: dict[str, Any] = {}
+        if config.proxy:
+            from mockserver.contract.proxy import proxies
+
+            self.proxies = proxies(config.proxy)
         self.fixture_errors: list[str] = []
         self.orders_from_state = 0  # orders a kept state file already held, served as it has them
         if config.load_fixtures:
@@ -283,6 +291,8 @@ class MockServer:
             self._sync_scenarios()  # another worker may have changed the run-time scenarios
         if api.name not in self.platform_names:
             return self._dispatch_admin(api, template, raw_path, req)
+        if api.name in self.proxies:  # `serve --proxy`: the real store answers
+            return self.proxies[api.name].forward(self, api, template, raw_path, req)
         started = time.perf_counter()
         wall_time = time.time()
         spec = self.specs[api.name]
@@ -617,6 +627,8 @@ def create_app(config: MockConfig | dict[str, Any] | None = None, apis: Iterable
     def unrouted(error: HTTPException) -> Response:
         started, wall_time = time.perf_counter(), time.time()
         api = server.api_for_path(request.path)
+        if api.name in server.proxies and error.code in (404, 405):  # a path the spec lacks: still forwarded
+            return server.proxies[api.name].forward(server, api, None, {}, request._get_current_object())
         allowed = server.spec_methods(app, request.path) if error.code == 405 else None
         if error.code == 413:
             failure = api.errors.payload_too_large(request.path, settings.max_body_bytes)

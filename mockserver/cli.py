@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import importlib
+import json
 import multiprocessing
 import re
 import shutil
 import signal
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -158,6 +160,14 @@ def main() -> None:
     "Without it: one process, threads, every fault kind. See docs/performance.md.",
 )
 @click.option(
+    "--proxy",
+    "proxy_text",
+    metavar="PLATFORM=URL,...",
+    help="Forward a platform's requests to the real store (shopify=https://{shop}.myshopify.com, "
+    "bigcommerce=https://api.bigcommerce.com/stores/{hash}); requests and answers are checked against the spec "
+    "and violations listed in the X-Mock-Violations header. Other platforms stay mocked.",
+)
+@click.option(
     "--threads",
     type=click.IntRange(1, 512),
     help="With --workers: Python threads per worker (default 4, or 64 with --latency). A request waiting on "
@@ -179,10 +189,16 @@ def serve(
     admin_origins: tuple[str, ...],
     fresh_state: bool,
     workers: int | None,
+    proxy_text: str | None,
     threads: int | None,
 ) -> None:
     """Serve both platforms' refund APIs and the /__mock admin API."""
     check_admin_token(host, admin_token)
+    proxy = _parse_proxy(proxy_text)
+    if proxy and workers:
+        raise click.UsageError(
+            "--proxy goes without --workers (the proxy keeps the store's answers in its own journal)"
+        )
     if threads is not None and not workers:
         raise click.UsageError("--threads goes with --workers (the single-process server starts a thread per request)")
     if fresh_state and state_path is None:
@@ -212,6 +228,7 @@ def serve(
         "allowed_hosts": split_list(allowed_hosts) + bound_name(host),  # the --host name answers, as in Vite
         "admin_origins": split_list(admin_origins),
         "run_dir": run_dir,
+        "proxy": proxy,
     }
     notes = Notes(host, port, tokens_path is not None, state_path if kept_state else None)
     app: Flask | None = None
@@ -314,6 +331,8 @@ def _start(
         click.echo(f"  {platform.title:<32} {base}{platform.base_path_example}  ({count} orders)")
     token_note = "  (X-Mock-Admin-Token required)" if config.admin_token else ""
     click.echo(f"  {'admin API':<32} {base}/__mock/health{token_note}")
+    for name, upstream in config.proxy.items():
+        click.echo(f"  {name} proxied to {upstream} (violations in the X-Mock-Violations header)")
     scenarios = server.scenarios.all()
     from_files = sum(1 for scenario in scenarios if scenario.source == "file")
     click.echo(
@@ -392,6 +411,152 @@ def _child_main(sender: Connection, function: Callable[..., Any], arguments: tup
         raise
     finally:
         sender.close()
+
+
+def _parse_proxy(text: str | None) -> dict[str, str]:
+    from mockserver.contract.proxy import ProxyError, parse_proxy
+
+    try:
+        return parse_proxy(text, {"shopify", "bigcommerce"})
+    except ProxyError as error:
+        raise click.BadParameter(str(error), param_hint="--proxy") from error
+
+
+# -- record and verify: the mock against a real store ----------------------------------------------
+
+PLATFORM_CHOICE = click.Choice(["shopify", "bigcommerce"])
+STORE_URL_HELP = "The shop's address (https://{shop}.myshopify.com) or the store's API base (https://api.bigcommerce.com/stores/{hash})."
+TOKEN_HELP = "The store's access token (Shopify Admin API token, BigCommerce X-Auth-Token); or REFUND_MOCK_STORE_TOKEN."
+
+
+def _store_client(platform: str, url: str, token: str) -> Any:
+    from urllib.parse import urlsplit
+
+    from mockserver.contract.http import StoreClient
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="--url")
+    if not token.strip():
+        raise click.BadParameter("the token cannot be empty", param_hint="--token")
+    return StoreClient(platform, url, token, note=lambda message: click.echo(f"  {message}", err=True))
+
+
+def _unreachable(url: str, error: Exception) -> click.ClickException:
+    return click.ClickException(f"cannot read the store at {url}: {type(error).__name__}: {error}")
+
+
+@main.command()
+@click.option("--platform", type=PLATFORM_CHOICE, required=True)
+@click.option("--url", required=True, help=STORE_URL_HELP)
+@click.option("--token", envvar="REFUND_MOCK_STORE_TOKEN", required=True, help=TOKEN_HELP)
+@click.option("--orders", "order_list", metavar="ID,...", help="The orders to record.")
+@click.option("--since", metavar="DATE", help="Record orders created at or after DATE (ISO 8601) instead.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="With --since: how many.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Fixtures folder.")
+@click.option(
+    "--anonymize", is_flag=True, help="Replace names, e-mails, addresses and phones (never money, ids, dates)."
+)
+@click.option("--anonymize-seed", default="refund-mock", show_default=True, help="Seed of the replacements.")
+def record(
+    platform: str,
+    url: str,
+    token: str,
+    order_list: str | None,
+    since: str | None,
+    limit: int,
+    out: Path,
+    anonymize: bool,
+    anonymize_seed: str,
+) -> None:
+    """Copy a store's orders into fixture documents (OUT/<platform>/orders/<id>.json), reading only."""
+    import requests
+
+    from mockserver.contract.anonymize import Anonymizer
+    from mockserver.contract.record import RecordError, order_ids, record_orders
+    from mockserver.fixtures import Validator
+
+    if (order_list is None) == (since is None):
+        raise click.UsageError("give either --orders ID,... or --since DATE (with --limit N)")
+    ids: list[int] = []
+    for part in (order_list or "").split(","):
+        if part.strip():
+            if not part.strip().isdigit():
+                raise click.BadParameter(f"{part.strip()!r} is not an order id", param_hint="--orders")
+            ids.append(int(part))
+    client = _store_client(platform, url, token)
+    progress = lambda message: click.echo(message, err=True)  # noqa: E731
+    try:
+        if since is not None:
+            ids = order_ids(client, since, limit)
+            progress(f"{len(ids)} {platform} orders created since {since}")
+        anonymizer = Anonymizer(anonymize_seed) if anonymize else None
+        recording = record_orders(client, ids, out, anonymizer=anonymizer, progress=progress)
+    except requests.RequestException as error:
+        raise _unreachable(url, error) from error
+    except RecordError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        client.close()
+    validator = Validator()
+    problems = 0
+    for path in recording.written:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        for field, reason in validator.order_problems(platform, str(path), path, document):
+            click.echo(f"{path}: {field}: {reason}", err=True)
+            problems += 1
+    click.echo(f"{len(recording.written)} {platform} orders written to {out / platform / 'orders'}")
+    if recording.failures or problems:
+        click.echo(f"{len(recording.failures)} orders not read, {problems} problems in the written documents", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--platform", type=PLATFORM_CHOICE, required=True)
+@click.option("--url", required=True, help=STORE_URL_HELP)
+@click.option("--token", envvar="REFUND_MOCK_STORE_TOKEN", required=True, help=TOKEN_HELP)
+@click.option(
+    "--fixtures",
+    "fixtures_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    required=True,
+    help="The folder `refund-mock record` wrote.",
+)
+@click.option(
+    "--json-report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="refund-mock-verify.json",
+    show_default=True,
+)
+@click.option(
+    "--junit", type=click.Path(dir_okay=False, path_type=Path), default="refund-mock-verify.xml", show_default=True
+)
+def verify(platform: str, url: str, token: str, fixtures_dir: Path, json_report: Path, junit: Path) -> None:
+    """Ask the store and the mock the same quotes for each recorded order; exit 1 on any difference.
+
+    Only calculate (Shopify) and refund quotes (BigCommerce) are sent: nothing is written to the store.
+    """
+    import requests
+
+    from mockserver.contract.verify import read_recorded, table, verify_orders, write_reports
+
+    documents = read_recorded(fixtures_dir, platform)
+    if not documents:
+        raise click.UsageError(f"no {platform} orders under {fixtures_dir} (expected {platform}/orders/*.json)")
+    client = _store_client(platform, url, token)
+    try:
+        reports = verify_orders(client, documents, progress=lambda message: click.echo(message, err=True))
+    except requests.RequestException as error:
+        raise _unreachable(url, error) from error
+    finally:
+        client.close()
+    click.echo(table(reports, platform))
+    write_reports(reports, platform, url, json_report, junit)
+    failed = [report.order_id for report in reports if not report.passed]
+    checks = sum(len(report.checks) for report in reports)
+    click.echo(f"{len(reports)} orders, {checks} requests: {len(failed)} orders differ; reports {json_report}, {junit}")
+    if failed:
+        sys.exit(1)
 
 
 @main.group()

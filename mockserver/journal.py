@@ -45,9 +45,10 @@ class JournalEntry:
     fault: str | None
     duration_ms: float
     body: Any
+    proxy: Any = None  # `serve --proxy`: the store's URL, its answer and the spec violations
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        entry = {
             "id": self.id,
             "time": datetime.fromtimestamp(self.time, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "method": self.method,
@@ -60,6 +61,9 @@ class JournalEntry:
             "duration_ms": round(self.duration_ms, 3),
             "body": self.body,
         }
+        if self.proxy is not None:
+            entry["proxy"] = self.proxy
+        return entry
 
 
 class Journal:
@@ -89,6 +93,7 @@ class Journal:
         duration_ms: float = 0.0,
         body: Any = None,
         body_json: bytes | None = None,
+        proxy: Any = None,
     ) -> None:
         """`body_json`, when given, is `body` as the client sent it (valid JSON): the shared
         journal stores those bytes instead of encoding `body` again."""
@@ -96,7 +101,18 @@ class Journal:
             return
         self._entries.append(
             JournalEntry(
-                next(self._ids), time, method, path, query, operation_id, status, scenario, fault, duration_ms, body
+                next(self._ids),
+                time,
+                method,
+                path,
+                query,
+                operation_id,
+                status,
+                scenario,
+                fault,
+                duration_ms,
+                body,
+                proxy,
             )
         )
 
@@ -195,6 +211,7 @@ class SharedJournal(Journal):
         duration_ms: float = 0.0,
         body: Any = None,
         body_json: bytes | None = None,
+        proxy: Any = None,  # not kept across workers: `serve --proxy` runs without --workers
     ) -> None:
         if not self.size:
             return

@@ -110,6 +110,12 @@ def get_order_shipping_addresses(context: RequestContext) -> Reply:
     return Reply(200, addresses)
 
 
+def get_order_fees(context: RequestContext) -> Reply:
+    stored = _order(context, v2=True)
+    fees, _ = _page(stored.document.get("fees", []), context)
+    return Reply(200, fees)
+
+
 # -- V3 reads --------------------------------------------------------------------------------
 
 
@@ -247,4 +253,5 @@ HANDLERS: dict[str, Callable[[RequestContext], Reply]] = {
     "getOrder": get_order,
     "getOrderProducts": get_order_products,
     "getOrderShippingAddresses": get_order_shipping_addresses,
+    "getOrderFees": get_order_fees,
 }

@@ -32,6 +32,7 @@ EXPECTED_SCOPES = {
     "getOrder": ["store_v2_orders_read_only", "store_v2_orders"],
     "getOrderProducts": ["store_v2_orders_read_only", "store_v2_orders"],
     "getOrderShippingAddresses": ["store_v2_orders_read_only", "store_v2_orders"],
+    "getOrderFees": ["store_v2_orders_read_only", "store_v2_orders"],
 }
 
 
@@ -59,6 +60,7 @@ def test_every_operation_of_the_issue_exists_with_its_path(spec: Spec) -> None:
         "getOrder": ("GET", "/stores/{store_hash}/v2/orders/{order_id}"),
         "getOrderProducts": ("GET", "/stores/{store_hash}/v2/orders/{order_id}/products"),
         "getOrderShippingAddresses": ("GET", "/stores/{store_hash}/v2/orders/{order_id}/shipping_addresses"),
+        "getOrderFees": ("GET", "/stores/{store_hash}/v2/orders/{order_id}/fees"),
     }
 
 
@@ -84,7 +86,7 @@ def test_every_status_the_server_can_send_is_declared_with_a_json_body(spec: Spe
 def test_v2_operations_declare_the_array_error_shape(spec: Spec) -> None:
     v2_error = [{"status": 404, "message": "The requested resource was not found."}]
     v3_error = {"status": 404, "title": "Not Found", "type": "x"}
-    for operation_id in ("getOrder", "getOrderProducts", "getOrderShippingAddresses"):
+    for operation_id in ("getOrder", "getOrderProducts", "getOrderShippingAddresses", "getOrderFees"):
         operation = spec.operations[operation_id]
         assert operation.response_violations(404, v2_error) == []
         assert operation.response_violations(404, v3_error) != []
