@@ -25,7 +25,13 @@ SPECS = ("shopify", "bigcommerce", "admin")
 # admin API's reset -> health and scenario add -> list / remove.
 FLOW_LINKS = {
     "shopify": {"CalculateFirstLine", "CreateQuotedRefund", "GetCreatedRefund", "ListOrderRefunds"},
-    "bigcommerce": {"RefundAsQuoted", "GetRefundById", "GetRefundsOfOrder"},
+    "bigcommerce": {
+        "QuoteFirstProduct",
+        "RefundAsQuoted",
+        "GetRefundById",
+        "GetRefundsOfOrder",
+        "ReadProductsAfterRefund",
+    },
     "admin": {"HealthAfterReset", "ListScenarios", "RemoveAddedScenario", "DeleteLoadedOrder"},
 }
 
