@@ -211,6 +211,7 @@ def serve(
     if fresh_state and state_path is not None:
         remove_state(state_path)
         kept_state = False
+    tokens, latency_ms = _read_tokens(tokens_path), parse_latency(latency)  # refused before any folder is made
     stop_on_sigterm()
     # With workers, the state file and the run folder (journal, run-time scenarios, counters)
     # are shared by the processes; without --state the state lives in the run folder too.
@@ -218,10 +219,10 @@ def serve(
     settings = {
         "fixtures_dir": fixtures_dir,
         "state_path": state_path or (run_dir / "state.sqlite3" if run_dir else None),
-        "tokens": _read_tokens(tokens_path),
+        "tokens": tokens,
         "validate_responses": validate_responses,
         "scenario_files": list(scenario_files),
-        "latency_ms": parse_latency(latency),
+        "latency_ms": latency_ms,
         "journal_size": journal_size,
         "admin_token": admin_token,
         "cors": not no_cors,
@@ -230,7 +231,7 @@ def serve(
         "run_dir": run_dir,
         "proxy": proxy,
     }
-    notes = Notes(host, port, tokens_path is not None, state_path if kept_state else None)
+    notes = Notes(has_tokens=tokens is not None, kept_state=state_path if kept_state else None)
     app: Flask | None = None
     try:
         if not workers:
@@ -284,10 +285,8 @@ def stop_on_sigterm() -> None:
 
 @dataclass(frozen=True)
 class Notes:
-    """What the banner says besides the URLs: how the server is reachable, and how open it is."""
+    """What the banner says besides the URLs: how open the server is, and whether state was kept."""
 
-    host: str
-    port: int
     has_tokens: bool
     kept_state: Path | None  # a --state file that held orders before this run
 

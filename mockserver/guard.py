@@ -110,18 +110,32 @@ class BrowserGuard:
         self.hosts = HostRules(allowed_hosts)
         self.admin_origins = {normalised for origin in admin_origins if (normalised := normalise_origin(origin))}
         self.admin_prefix = admin_prefix
+        # verdicts by raw Host header: a client sends the same few, and parsing one costs some µs
+        self._host_verdicts: dict[str, str | None] = {}
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         host_header = environ.get("HTTP_HOST")
         if host_header is not None:
-            name = host_name(host_header)
-            if not self.hosts.allows(name):
-                return self._refuse(environ, start_response, self.host_message(name))
+            try:
+                refused = self._host_verdicts[host_header]
+            except KeyError:
+                refused = self._host_verdict(host_header)
+            if refused is not None:
+                return self._refuse(environ, start_response, refused)
         if environ.get("PATH_INFO", "").startswith(self.admin_prefix):
             problem = self.admin_origin_problem(environ)
             if problem is not None:
                 return self._refuse(environ, start_response, problem)
         return self.app(environ, start_response)
+
+    def _host_verdict(self, host_header: str) -> str | None:
+        """Why this Host is refused, or None; remembered (a bounded number of distinct headers)."""
+        name = host_name(host_header)
+        refused = None if self.hosts.allows(name) else self.host_message(name)
+        if len(self._host_verdicts) >= 1024:
+            self._host_verdicts.clear()
+        self._host_verdicts[host_header] = refused
+        return refused
 
     @staticmethod
     def host_message(name: str) -> str:
