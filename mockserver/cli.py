@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import click
-import yaml
 
 from mockserver.listen import CannotListen, bound_name, check_port_free, is_loopback, reach
 
@@ -32,8 +31,13 @@ LATENCY = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(?:-\s*(\d+(?:\.\d+)?)\s*)?")
 def _read_tokens(path: Path | None) -> dict[str, list[str]] | None:
     if path is None:
         return None
-    with open(path, encoding="utf-8") as handle:
-        tokens = yaml.safe_load(handle) or {}
+    from mockserver.safe_yaml import YamlRefused, load_yaml
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            tokens = load_yaml(handle, str(path)) or {}  # no aliases: a few bytes of them expand to gigabytes
+    except (YamlRefused, UnicodeDecodeError) as error:
+        raise click.BadParameter(str(error), param_hint="--tokens") from error
     if not isinstance(tokens, dict) or not all(
         isinstance(scopes, list) and all(isinstance(scope, str) for scope in scopes) for scopes in tokens.values()
     ):
@@ -95,7 +99,14 @@ def main() -> None:
     "--fixtures",
     "fixtures_dir",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="Folder with <platform>/orders/*.json (default: the committed fixtures).",
+    help="Folder with <platform>/orders/*.json, *.yaml or <platform>/orders.ndjson, as `fixtures generate` "
+    "writes them (default: the committed fixtures).",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse to start when a fixture file is skipped or fails the consistency rules "
+    "(without it: a warning per file, and /__mock/health says degraded).",
 )
 @click.option(
     "--state",
@@ -177,6 +188,7 @@ def serve(
     host: str,
     port: int,
     fixtures_dir: Path | None,
+    strict: bool,
     state_path: Path | None,
     tokens_path: Path | None,
     validate_responses: bool,
@@ -218,6 +230,8 @@ def serve(
     run_dir = Path(tempfile.mkdtemp(prefix="refund-mock-run-")) if workers else None
     settings = {
         "fixtures_dir": fixtures_dir,
+        "strict_fixtures": strict,
+        "log_fixture_problems": False,  # the banner names each file once
         "state_path": state_path or (run_dir / "state.sqlite3" if run_dir else None),
         "tokens": tokens,
         "validate_responses": validate_responses,
@@ -237,8 +251,12 @@ def serve(
         if not workers:
             from werkzeug.serving import run_simple
 
+            from mockserver.serving import MockRequestHandler
+
             app = _start(host, port, None, settings, latency, threads, notes)
-            run_simple(host, port, app, threaded=True, use_reloader=False)  # returns on Ctrl-C and SIGTERM
+            run_simple(
+                host, port, app, threaded=True, use_reloader=False, request_handler=MockRequestHandler
+            )  # returns on Ctrl-C and SIGTERM
             return
         # The fixtures are loaded into the state file by a short-lived child process, so that
         # the parent of the workers (which only supervises them) never holds the app, the
@@ -301,7 +319,7 @@ def _start(
     notes: Notes,
 ) -> Flask:
     """Build the app (checking the scenario files, loading the fixtures) and print where it serves."""
-    from mockserver.app import ConfigError, MockConfig, create_app, server_of
+    from mockserver.app import ConfigError, FixtureError, MockConfig, create_app, server_of
     from mockserver.scenarios import ScenarioError
 
     config = MockConfig(**settings)
@@ -309,7 +327,7 @@ def _start(
         app = create_app(config)  # with workers: loads the fixtures once, here, before any worker starts
     except ScenarioError as error:
         raise click.ClickException(f"scenario file refused: {error.message}") from error
-    except ConfigError as error:
+    except (ConfigError, FixtureError) as error:
         raise click.ClickException(str(error)) from error
     server = server_of(app)
     reachable = reach(host, port)
@@ -353,6 +371,10 @@ def _start(
         )
     for problem in server.fixture_errors:
         click.echo(f"  skipped fixture {problem}", err=True)
+    for problem in server.fixture_problems:
+        click.echo(f"  warning: fixture served, but it fails the consistency rules: {problem}", err=True)
+    for note in server.fixture_notes:
+        click.echo(f"  warning: {note}", err=True)
     for problem in server.scenarios.problems:
         click.echo(f"  skipped built-in scenario: {problem}", err=True)
     return app
@@ -372,7 +394,10 @@ def _prepare_workers(
     from mockserver.wsgi import threads_for, worker_settings
 
     server = server_of(_start(host, port, workers, settings, latency, threads, notes))
-    prepared = worker_settings(server.config, list(server.fixture_errors)), threads_for(server.config, threads)
+    prepared = (
+        worker_settings(server.config, list(server.fixture_errors), list(server.fixture_problems)),
+        threads_for(server.config, threads),
+    )
     server.close()
     return prepared
 
