@@ -316,9 +316,10 @@ def _start(
     settings: dict[str, Any],
     latency: str | None,
     threads: int | None,
-    notes: Notes,
+    notes: Notes | None = None,
 ) -> Flask:
     """Build the app (checking the scenario files, loading the fixtures) and print where it serves."""
+    notes = notes or Notes(has_tokens=settings.get("tokens") is not None, kept_state=None)
     from mockserver.app import ConfigError, FixtureError, MockConfig, create_app, server_of
     from mockserver.scenarios import ScenarioError
 
