@@ -60,6 +60,8 @@ def get_health(context: RequestContext) -> Reply:
         "fixture_errors": server.fixture_errors,
         "scenario_errors": server.scenarios.problems,
     }
+    if server.watch_report is not None:  # `serve --watch`
+        body["watch"] = server.watch_report.summary()
     return Reply(200, body)
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from flask import Flask, Request, Response, request
@@ -37,6 +37,9 @@ from mockserver.platform import Api, MockHTTPError, Platform, Reply, RequestCont
 from mockserver.prefer import Choice, ExampleChooser, PreferenceError, parse_prefer, parse_query
 from mockserver.scenarios import Action, Catalog, Probe, ScenarioBook, UnknownScenario, selected_names
 from mockserver.store import Store
+
+if TYPE_CHECKING:
+    from mockserver.watch import WatchReport
 
 log = logging.getLogger("refund_mock")
 
@@ -166,6 +169,7 @@ class MockServer:
 
             self.proxies = proxies(config.proxy)
         self.fixture_errors: list[str] = []
+        self.watch_report: WatchReport | None = None  # `serve --watch` (mockserver.watch)
         if config.load_fixtures:
             self.load_fixture_dir(config.fixtures_dir or data_dir("fixtures"))
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the parent of the workers runs `run` without importing the 
     from flask import Flask
 
     from mockserver.app import MockConfig
+    from mockserver.tls import ServerCertificate
 
 SETTINGS_VARIABLE = "REFUND_MOCK_WORKER_SETTINGS"
 WORKER_TARGET = "mockserver.wsgi:create_worker_app"
@@ -57,6 +58,7 @@ def worker_settings(config: MockConfig, fixture_errors: list[str]) -> str:
             "admin_token": config.admin_token,
             "cors": config.cors,
             "fixture_errors": fixture_errors,
+            "watch": bool(config.extra.get("watch")),
         }
     )
 
@@ -80,6 +82,7 @@ def worker_config(text: str) -> tuple[MockConfig, list[str]]:
         admin_token=settings["admin_token"],
         cors=settings["cors"],
         connection_faults=False,
+        extra={"watch": bool(settings.get("watch"))},
     )
     return config, list(settings["fixture_errors"])
 
@@ -92,8 +95,14 @@ def create_worker_app() -> Flask:
     if text is None:
         raise RuntimeError(f"{SETTINGS_VARIABLE} is not set: start workers with `refund-mock serve --workers N`")
     config, fixture_errors = worker_config(text)
+    if config.extra.get("watch"):
+        config.scenario_files = []  # `serve --watch`: their last good versions come from the run folder
     app = create_app(config)
     server_of(app).fixture_errors = fixture_errors  # health reports what the parent skipped
+    if config.extra.get("watch"):
+        from mockserver.watch import follow
+
+        follow(app)
     return app
 
 
@@ -103,10 +112,12 @@ def threads_for(config: MockConfig, threads: int | None) -> int:
     return THREADS_WITH_LATENCY if config.latency_ms else THREADS
 
 
-def run(host: str, port: int, workers: int, settings: str, threads: int) -> None:
+def run(
+    host: str, port: int, workers: int, settings: str, threads: int, certificate: ServerCertificate | None = None
+) -> None:
     """Serve until interrupted (SIGINT, SIGTERM); granian restarts a worker that dies."""
     from granian import Granian
-    from granian.constants import Interfaces
+    from granian.constants import Interfaces, SSLProtocols
     from granian.log import LogLevels
 
     os.environ[SETTINGS_VARIABLE] = settings  # from `worker_settings`
@@ -122,6 +133,10 @@ def run(host: str, port: int, workers: int, settings: str, threads: int) -> None
         respawn_failed_workers=True,
         workers_kill_timeout=10,
         log_level=LogLevels.warning,
+        # `serve --tls`: TLS 1.2 too (granian's default minimum is 1.3), as some HTTP clients still stop there
+        ssl_cert=certificate.cert_file if certificate else None,
+        ssl_key=certificate.key_file if certificate else None,
+        ssl_protocol_min=SSLProtocols.tls12,
     )
     # granian warns when threads outnumber the cores; ours are for waiting (--latency), not computing
     logging.getLogger("_granian").addFilter(lambda record: "Python threads" not in record.getMessage())
