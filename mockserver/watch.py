@@ -103,8 +103,11 @@ class Reloader:
             _create_schema(shared)
 
     def watched_folders(self) -> list[Path]:
-        """The fixtures folder, and the folders of the scenario files (editors save by renaming)."""
-        folders = {self.fixtures_dir, *(path.parent for path in self.scenario_files)}
+        """Each platform's `orders` folder, and the folders of the scenario files (editors save by
+        renaming, which a watch on the file itself would lose). Not recursive: a scenario file at
+        a project's root must not put a watch on every folder below it."""
+        folders = {self.fixtures_dir / name / "orders" for name in self.server.platforms}
+        folders |= {path.parent for path in self.scenario_files}
         return sorted(folder for folder in folders if folder.is_dir())
 
     def wanted(self, path: Path) -> bool:
@@ -345,6 +348,7 @@ def watch_loop(reloader: Reloader, stop: threading.Event, still_wanted: Any = No
         rust_timeout=1000,
         yield_on_timeout=True,
         raise_interrupt=False,
+        recursive=False,
     ):
         if still_wanted is not None and not still_wanted():
             return
