@@ -294,6 +294,12 @@ def _start(
     if certificate is not None:
         for line in trust_lines(certificate):
             click.echo(f"  {line}")
+        if certificate.ca_file is not None and not is_loopback(host):
+            click.echo(
+                f"  warning: the certificate names only localhost, 127.0.0.1 and ::1: clients reaching {host} "
+                "by another name refuse it (serve your own with --tls-cert/--tls-key)",
+                err=True,
+            )
     if watch:
         click.echo(f"  watching {_watched(settings)} for changes (broken files: /__mock/health `watch`)")
         if not workers:
