@@ -174,3 +174,33 @@ def test_a_key_that_is_not_the_certificates_is_refused_before_serving(tmp_path: 
     done = refund_mock("serve", "--port", str(free_port()), "--tls-cert", str(cert_file), "--tls-key", str(key_file))
     assert done.returncode == 1
     assert f"--tls-cert {cert_file} with --tls-key {key_file} cannot be served" in done.stderr
+
+
+def test_two_servers_starting_at_once_make_one_ca(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "mockserver.cli", "tls", "path", "--tls-dir", str(tmp_path)]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(4)]
+    outputs = {run.communicate(timeout=120)[0] for run in runs}
+    assert outputs == {f"{tmp_path / 'ca.pem'}\n"}
+    # the key on disk is the key of the certificate on disk: nobody wrote half of a CA over another's
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    certificate = x509.load_pem_x509_certificate((tmp_path / "ca.pem").read_bytes())
+    key = load_pem_private_key((tmp_path / "ca-key.pem").read_bytes(), password=None)
+    assert certificate.public_key() == key.public_key()
+
+
+def test_a_server_certificate_about_to_expire_is_issued_again(tmp_path: Path) -> None:
+    import datetime
+
+    from mockserver import tls
+
+    first = tls.loopback_certificate(tmp_path)
+    ca = trustme.CA.from_pem((tmp_path / "ca.pem").read_bytes(), (tmp_path / "ca-key.pem").read_bytes())
+    soon = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=10)
+    ca.issue_cert(*tls.LOOPBACK_NAMES, not_after=soon).cert_chain_pems[0].write_to_path(str(first.cert_file))
+    again = tls.loopback_certificate(tmp_path)
+    leaf = x509.load_pem_x509_certificates(again.cert_file.read_bytes())[0]
+    assert leaf.not_valid_after_utc - datetime.datetime.now(datetime.UTC) > datetime.timedelta(days=300)
+    # ...and one still good is kept as it is
+    kept = again.cert_file.read_bytes()
+    assert tls.loopback_certificate(tmp_path).cert_file.read_bytes() == kept
