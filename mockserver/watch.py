@@ -65,10 +65,27 @@ CREATE TABLE IF NOT EXISTS watch_report (
 
 @dataclass
 class WatchReport:
-    """What `GET /__mock/health` says about the watched files (`watch`)."""
+    """What `GET /__mock/health` says about the watched files (`watch`).
+
+    Written by the watch thread while requests read it: `errors` is replaced, never changed in
+    place, so a reader iterates a dictionary nobody writes to.
+    """
 
     reloads: int = 0  # files taken up since start-up
     errors: dict[str, str] = field(default_factory=dict)  # file -> why its last version was refused
+
+    def refuse(self, file: str, reason: str) -> None:
+        self.errors = {**self.errors, file: reason}
+
+    def taken_up(self, file: str) -> None:
+        self.forget(file)
+        self.reloads += 1
+
+    def forget(self, file: str) -> bool:
+        if file not in self.errors:
+            return False
+        self.errors = {name: reason for name, reason in self.errors.items() if name != file}
+        return True
 
     def summary(self) -> dict[str, Any]:
         errors = [{"file": file, "reason": reason} for file, reason in sorted(self.errors.items())]
@@ -205,16 +222,15 @@ class Reloader:
 
     def _refuse(self, shown: str, reason: str) -> bool:
         log.error("watch: %s refused: %s", shown, reason)
-        self.report.errors[shown] = reason
+        self.report.refuse(shown, reason)
         return True
 
     def _taken_up(self, shown: str) -> bool:
-        self.report.errors.pop(shown, None)
-        self.report.reloads += 1
+        self.report.taken_up(shown)
         return True
 
     def _forget(self, shown: str) -> bool:
-        return self.report.errors.pop(shown, None) is not None
+        return self.report.forget(shown)
 
     def _publish_report(self) -> None:
         assert self.shared is not None
