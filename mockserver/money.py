@@ -123,3 +123,26 @@ def unit_share(total: Decimal, whole: int, taken_before: int, taking: int, curre
     return cumulative_share(total, taken_before + taking, whole, currency) - cumulative_share(
         total, taken_before, whole, currency
     )
+
+
+def minor_units(amount: Decimal, currency: str) -> int:
+    """`amount` counted in the currency's minor units (12.34 USD -> 1234, 500 JPY -> 500)."""
+    return int((round_money(amount, currency) / quantum(currency)).to_integral_value())
+
+
+def counterpart(
+    amount: Decimal, before: Decimal, whole: Decimal, currency: str, total: Decimal, total_currency: str
+) -> Decimal:
+    """The part of `total` (in `total_currency`) that matches `amount` of `whole` (in `currency`).
+
+    `before` of `whole` was matched earlier. It is a cumulative share by minor units, so the
+    counterparts of the parts of `whole`, in any grouping and order, add up exactly to `total`:
+    the shop money of a presentment figure, split from the order's matching shop-money figure.
+    """
+    return unit_share(
+        total,
+        minor_units(whole, currency),
+        minor_units(before, currency),
+        minor_units(amount, currency),
+        total_currency,
+    )

@@ -17,6 +17,8 @@ from typing import Any
 from mockserver.money import ZERO, minor_unit
 
 Problem = tuple[str, str]
+SHOP_MONEY = "shop_money"
+PRESENTMENT_MONEY = "presentment_money"
 PAYMENT_KINDS = ("sale", "capture")
 ORDER_MONEY_FIELDS = (
     "total_line_items_price",
@@ -55,13 +57,27 @@ class _Checker:
         self.places = minor_unit(self.currency)
         self.included = bool(self.order.get("taxes_included"))
         self.found: list[Problem] = []
+        self.side = SHOP_MONEY  # which money the totals rules read (run again for presentment money)
+
+    def figure(self, node: dict[str, Any], key: str, side: str | None = None) -> Decimal:
+        """A money field in shop money (the plain field) or presentment money (its `*_set`)."""
+        side = side or self.side
+        if side == PRESENTMENT_MONEY:
+            part = (node.get(f"{key}_set") or {}).get(PRESENTMENT_MONEY)
+            if isinstance(part, dict) and part.get("amount") is not None:
+                return _amount(part.get("amount"))
+        return _amount(node.get(key))
+
+    def figures(self, items: Iterable[dict[str, Any]], key: str, side: str | None = None) -> Decimal:
+        return sum((self.figure(item, key, side) for item in items), ZERO)
 
     def problem(self, path: str, reason: str) -> None:
         self.found.append((path, reason))
 
     def equal(self, path: str, actual: Decimal, expected: Decimal, what: str) -> None:
         if actual != expected:
-            self.problem(path, f"is {actual} but {what} give {expected}")
+            money = " (presentment money)" if self.side == PRESENTMENT_MONEY else ""
+            self.problem(path, f"is {actual}{money} but {what} give {expected}")
 
     # -- money text ----------------------------------------------------------------------
 
@@ -114,6 +130,11 @@ class _Checker:
         self.refunds()
         self.current_totals()
         self.fulfilment()
+        if self.presentment != self.currency:
+            self.side = PRESENTMENT_MONEY
+            self.totals()
+            self.taxes()
+            self.current_totals()
         return self.found
 
     def formats(self) -> None:
@@ -140,8 +161,8 @@ class _Checker:
         for index, transaction in enumerate(self.document.get("transactions") or []):
             currency = transaction.get("currency") or self.currency
             where = f"$.transactions[{index}]"
-            if currency not in (self.currency, self.presentment):
-                self.problem(f"{where}.currency", f"should be {self.currency}, the order's currency")
+            if currency != self.presentment:
+                self.problem(f"{where}.currency", f"should be {self.presentment}, the order's presentment currency")
             self.money_text(f"{where}.amount", transaction.get("amount"), currency)
 
     def allocations(self) -> None:
@@ -193,18 +214,23 @@ class _Checker:
         """(items before discounts, every allocation, line tax, shipping tax)."""
         order = self.order
         lines = order.get("line_items") or []
-        items = sum((_amount(line.get("price")) * int(line.get("quantity", 0)) for line in lines), ZERO)
-        discounts = sum((_sum(line.get("discount_allocations") or [], "amount") for line in lines), ZERO)
+        items = sum((self.figure(line, "price") * int(line.get("quantity", 0)) for line in lines), ZERO)
+        discounts = sum((self.figures(line.get("discount_allocations") or [], "amount") for line in lines), ZERO)
         shipping_lines = order.get("shipping_lines") or []
-        discounts += sum((_sum(line.get("discount_allocations") or [], "amount") for line in shipping_lines), ZERO)
-        line_tax = sum((_sum(line.get("tax_lines") or [], "price") for line in lines), ZERO)
-        shipping_tax = sum((_sum(line.get("tax_lines") or [], "price") for line in shipping_lines), ZERO)
+        discounts += sum(
+            (self.figures(line.get("discount_allocations") or [], "amount") for line in shipping_lines), ZERO
+        )
+        line_tax = sum((self.figures(line.get("tax_lines") or [], "price") for line in lines), ZERO)
+        shipping_tax = sum((self.figures(line.get("tax_lines") or [], "price") for line in shipping_lines), ZERO)
         return items, discounts, line_tax, shipping_tax
 
     def shipping_paid(self) -> Decimal:
         lines = self.order.get("shipping_lines") or []
         return sum(
-            (_amount(line.get("price")) - _sum(line.get("discount_allocations") or [], "amount") for line in lines),
+            (
+                self.figure(line, "price") - self.figures(line.get("discount_allocations") or [], "amount")
+                for line in lines
+            ),
             ZERO,
         )
 
@@ -212,50 +238,51 @@ class _Checker:
         order = self.order
         items, discounts, line_tax, shipping_tax = self.line_sums()
         line_discounts = sum(
-            (_sum(line.get("discount_allocations") or [], "amount") for line in order.get("line_items") or []), ZERO
+            (self.figures(line.get("discount_allocations") or [], "amount") for line in order.get("line_items") or []),
+            ZERO,
         )
         self.equal(
             "$.order.total_line_items_price",
-            _amount(order.get("total_line_items_price")),
+            self.figure(order, "total_line_items_price"),
             items,
             "price × quantity of the lines",
         )
         self.equal(
-            "$.order.total_discounts", _amount(order.get("total_discounts")), discounts, "the discount allocations"
+            "$.order.total_discounts", self.figure(order, "total_discounts"), discounts, "the discount allocations"
         )
         subtotal = items - line_discounts
         self.equal(
-            "$.order.subtotal_price", _amount(order.get("subtotal_price")), subtotal, "the lines after discounts"
+            "$.order.subtotal_price", self.figure(order, "subtotal_price"), subtotal, "the lines after discounts"
         )
         total_tax = line_tax + shipping_tax
         self.equal(
-            "$.order.total_tax", _amount(order.get("total_tax")), total_tax, "the lines' and shipping's tax lines"
+            "$.order.total_tax", self.figure(order, "total_tax"), total_tax, "the lines' and shipping's tax lines"
         )
         shipping = self.shipping_paid()
-        shipping_set = (order.get("total_shipping_price_set") or {}).get("shop_money", {}).get("amount")
+        shipping_set = (order.get("total_shipping_price_set") or {}).get(self.side, {}).get("amount")
         if shipping_set is not None:
-            listed = sum((_amount(line.get("price")) for line in order.get("shipping_lines") or []), ZERO)
+            listed = sum((self.figure(line, "price") for line in order.get("shipping_lines") or []), ZERO)
             self.equal(
-                "$.order.total_shipping_price_set.shop_money.amount",
+                f"$.order.total_shipping_price_set.{self.side}.amount",
                 _amount(shipping_set),
                 listed,
                 "the shipping lines",
             )
-        tips = _amount(order.get("total_tip_received"))
+        tips = self.figure(order, "total_tip_received")
         expected = subtotal + shipping + tips + (ZERO if self.included else total_tax)
         reason = "subtotal, shipping and tips (taxes included)" if self.included else "subtotal, shipping, tax and tips"
-        self.equal("$.order.total_price", _amount(order.get("total_price")), expected, reason)
+        self.equal("$.order.total_price", self.figure(order, "total_price"), expected, reason)
 
     def taxes(self) -> None:
         """Order tax lines are the per-title sums of the lines' and shipping's tax lines."""
         order = self.order
         listed: dict[str, Decimal] = {}
         for tax in order.get("tax_lines") or []:
-            listed[str(tax.get("title"))] = listed.get(str(tax.get("title")), ZERO) + _amount(tax.get("price"))
+            listed[str(tax.get("title"))] = listed.get(str(tax.get("title")), ZERO) + self.figure(tax, "price")
         parts: dict[str, Decimal] = {}
         for line in [*(order.get("line_items") or []), *(order.get("shipping_lines") or [])]:
             for tax in line.get("tax_lines") or []:
-                parts[str(tax.get("title"))] = parts.get(str(tax.get("title")), ZERO) + _amount(tax.get("price"))
+                parts[str(tax.get("title"))] = parts.get(str(tax.get("title")), ZERO) + self.figure(tax, "price")
         for title in sorted(set(listed) | set(parts)):
             if listed.get(title, ZERO) != parts.get(title, ZERO):
                 index = next(
@@ -317,7 +344,8 @@ class _Checker:
         )
         status = self.order.get("financial_status")
         if status in ("paid", "partially_refunded", "refunded"):
-            self.equal("$.transactions", paid, _amount(self.order.get("total_price")), "the order's total_price")
+            total = self.figure(self.order, "total_price", PRESENTMENT_MONEY)
+            self.equal("$.transactions", paid, total, "the order's total_price (presentment money)")
         money_out = sum(
             (
                 _amount(t.get("amount"))
@@ -363,18 +391,18 @@ class _Checker:
                     if value != round(value, self.places):
                         self.problem(f"{at}.{key}", f"{item.get(key)} has more than {self.places} decimals")
                     self.money_set(f"{at}.{key}_set", item.get(f"{key}_set"), str(round(value, self.places)))
-                subtotal += _amount(item.get("subtotal"))
-                tax += _amount(item.get("total_tax"))
+                subtotal += self.figure(item, "subtotal", PRESENTMENT_MONEY)
+                tax += self.figure(item, "total_tax", PRESENTMENT_MONEY)
             shipping = shipping_tax = discrepancy = ZERO
             for position, adjustment in enumerate(refund.get("order_adjustments") or []):
                 at = f"{where}.order_adjustments[{position}]"
                 self.field_with_set(at, adjustment, "amount")
                 self.field_with_set(at, adjustment, "tax_amount")
                 if adjustment.get("kind") == "shipping_refund":
-                    shipping -= _amount(adjustment.get("amount"))
-                    shipping_tax -= _amount(adjustment.get("tax_amount"))
+                    shipping -= self.figure(adjustment, "amount", PRESENTMENT_MONEY)
+                    shipping_tax -= self.figure(adjustment, "tax_amount", PRESENTMENT_MONEY)
                 else:
-                    discrepancy += _amount(adjustment.get("amount"))
+                    discrepancy += self.figure(adjustment, "amount", PRESENTMENT_MONEY)
             value = subtotal + shipping + (ZERO if self.included else tax + shipping_tax)
             money_out = ZERO
             for position, transaction in enumerate(refund.get("transactions") or []):
@@ -419,23 +447,24 @@ class _Checker:
                 line = lines.get(item.get("line_item_id"))
                 if line is None:
                     continue
-                subtotal += _amount(item.get("subtotal"))
-                tax += _amount(item.get("total_tax"))
-                discounts += _amount(line.get("price")) * int(item.get("quantity", 0)) - _amount(item.get("subtotal"))
+                subtotal += self.figure(item, "subtotal")
+                tax += self.figure(item, "total_tax")
+                discounts += self.figure(line, "price") * int(item.get("quantity", 0)) - self.figure(item, "subtotal")
             for adjustment in refund.get("order_adjustments") or []:
                 if adjustment.get("kind") == "shipping_refund":
-                    shipping -= _amount(adjustment.get("amount"))
-                    shipping_tax -= _amount(adjustment.get("tax_amount"))
+                    shipping -= self.figure(adjustment, "amount")
+                    shipping_tax -= self.figure(adjustment, "tax_amount")
         value = subtotal + shipping + (ZERO if self.included else tax + shipping_tax)
         expected = {
-            "current_subtotal_price": _amount(order.get("subtotal_price")) - subtotal,
-            "current_total_tax": _amount(order.get("total_tax")) - tax - shipping_tax,
-            "current_total_discounts": _amount(order.get("total_discounts")) - discounts,
-            "current_total_price": _amount(order.get("total_price")) - value,
+            "current_subtotal_price": self.figure(order, "subtotal_price") - subtotal,
+            "current_total_tax": self.figure(order, "total_tax") - tax - shipping_tax,
+            "current_total_discounts": self.figure(order, "total_discounts") - discounts,
+            "current_total_price": self.figure(order, "total_price") - value,
         }
         for key, amount in expected.items():
             if key in order:
-                self.equal(f"$.order.{key}", _amount(order[key]), max(ZERO, amount), "the totals less the refunds")
+                actual = self.figure(order, key)
+                self.equal(f"$.order.{key}", actual, max(ZERO, amount), "the totals less the refunds")
 
     def fulfilment(self) -> None:
         """Fulfilled units within the lines; statuses and fulfillable units that follow from them."""

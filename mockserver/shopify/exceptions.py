@@ -163,9 +163,18 @@ class CurrencyRequired(Unprocessable):
         super().__init__({"currency": ["is required when a shipping amount is given"]})
 
 
+class PresentmentCurrencyRequired(Unprocessable):
+    """A multi-currency order is refunded in its presentment currency, which must be named."""
+
+    def __init__(self, presentment: str) -> None:
+        super().__init__(
+            {"currency": [f"is required for a multi-currency order (its presentment currency {presentment})"]}
+        )
+
+
 class CurrencyMismatch(Unprocessable):
     def __init__(self, field: str, sent: str, expected: str) -> None:
-        super().__init__({field: [f"{sent} is not the order's currency ({expected})"]})
+        super().__init__({field: [f"{sent} is not the order's presentment currency ({expected})"]})
 
 
 class TooManyDecimals(Unprocessable):

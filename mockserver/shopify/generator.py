@@ -284,7 +284,10 @@ class _OrderBuilder:
             "fulfillments": self._fulfillments(lines),
             "refunds": [],
         }
-        document = {"order": order, "transactions": payments}
+        if presentment != currency:
+            _sum_presentment(order)
+            _pay_in_presentment(payments, order)
+        document = {"order": order, "transactions": payments, "shop": {"primary_location_id": LOCATION_IDS[0]}}
         self._history(document)
         return document
 
@@ -529,7 +532,7 @@ class _OrderBuilder:
             "tax_exemptions": [],
             "phone": None,
             "tags": "",
-            "currency": self.currency,
+            "currency": self.money.presentment,  # the currency of their last order (Shopify)
             "note": None,
             "default_address": _address(customer),
         }
@@ -679,15 +682,13 @@ class _OrderBuilder:
                 self._partial_refund(document, moment)
         if outcome == 2:
             self._refund(document, everything_left(document), moment, note="Order returned in full")
-        if self.money.presentment != self.money.currency:
-            _refresh_presentment(document["order"], self.money)
 
     def _partial_refund(self, document: dict[str, Any], moment: datetime) -> None:
         rng = self.rng
         order = document["order"]
         left = remaining_units(document)
         candidates = [line for line in order["line_items"] if left.get(line["id"], 0) > 0]
-        request: dict[str, Any] = {"refund_line_items": [], "currency": order["currency"]}
+        request: dict[str, Any] = {"refund_line_items": [], "currency": refund_currency(document)}
         for line in rng.sample(candidates, min(len(candidates), 1 + (rng.random() < 0.3))):
             units = left[line["id"]]
             quantity = 1 + rng.randrange(units) if units > 1 and rng.random() < 0.5 else min(units, 1)
@@ -699,7 +700,7 @@ class _OrderBuilder:
             if rng.random() < 0.5:
                 request["shipping"] = {"full_refund": True}
             else:
-                request["shipping"] = {"amount": money_text(shipping_left / 2, self.currency)}
+                request["shipping"] = {"amount": money_text(shipping_left / 2, refund_currency(document))}
         discrepancy = rng.random() < 0.12
         note = REFUND_NOTES[rng.randrange(len(REFUND_NOTES))]
         self._refund(document, request, moment, note=note, restocking_fee=discrepancy)
@@ -739,19 +740,79 @@ class _OrderBuilder:
         create["notify"] = False
         if restocking_fee:
             last = Decimal(transactions[-1]["amount"])
-            fee = min(nice_amount(Decimal(self.rng.choice((2, 3, 5))), self.currency), last / 4)
-            fee = fee.quantize(quantum(self.currency))
+            paid_in = refund_currency(document)
+            fee = min(nice_amount(Decimal(self.rng.choice((2, 3, 5))), paid_in), last / 4)
+            fee = fee.quantize(quantum(paid_in))
             if fee > 0:
-                transactions[-1]["amount"] = money_text(last - fee, self.currency)
+                transactions[-1]["amount"] = money_text(last - fee, paid_in)
                 create["discrepancy_reason"] = "restock"
         engine.create_refund(document, create, self.ids, now=moment)
 
 
-def _refresh_presentment(order: dict[str, Any], money: _Money) -> None:
-    """Presentment money of the order's current totals, after the engine lowered the shop money."""
-    for key in ("current_subtotal_price", "current_total_tax", "current_total_discounts", "current_total_price"):
-        if key in order:
-            order[f"{key}_set"] = money.set(Decimal(order[key]))
+def _presentment(node: dict[str, Any], key: str) -> Decimal:
+    return Decimal(node[f"{key}_set"]["presentment_money"]["amount"])
+
+
+def _put_presentment(node: dict[str, Any], key: str, amount: Decimal) -> None:
+    part = node[f"{key}_set"]["presentment_money"]
+    part["amount"] = money_text(amount, part["currency_code"])
+
+
+def _sum_presentment(order: dict[str, Any]) -> None:
+    """The order's presentment totals as the sums of their presentment parts, as the customer was charged.
+
+    Each part (a unit price, an allocation, a tax line) is converted on its own, so totals
+    converted on their own would miss the parts' sum by a minor unit or two.
+    """
+    methods = [application["allocation_method"] for application in order.get("discount_applications") or []]
+    items = discounts = tax = shipping = ZERO
+    by_title: dict[str, Decimal] = {}
+    for line in order["line_items"]:
+        items += _presentment(line, "price") * int(line["quantity"])
+        allocations = line.get("discount_allocations") or []
+        discounts += sum((_presentment(a, "amount") for a in allocations), ZERO)
+        each = [a for a in allocations if methods[a["discount_application_index"]] != "across"]
+        _put_presentment(line, "total_discount", sum((_presentment(a, "amount") for a in each), ZERO))
+    subtotal = items - discounts
+    for line in order.get("shipping_lines") or []:
+        shipping += _presentment(line, "price")
+        discounts += sum((_presentment(a, "amount") for a in line.get("discount_allocations") or []), ZERO)
+        shipping -= sum((_presentment(a, "amount") for a in line.get("discount_allocations") or []), ZERO)
+    for line in [*order["line_items"], *(order.get("shipping_lines") or [])]:
+        for tax_line in line.get("tax_lines") or []:
+            tax += _presentment(tax_line, "price")
+            by_title[tax_line["title"]] = by_title.get(tax_line["title"], ZERO) + _presentment(tax_line, "price")
+    for tax_line in order.get("tax_lines") or []:
+        _put_presentment(tax_line, "price", by_title.get(tax_line["title"], ZERO))
+    total = subtotal + shipping + (ZERO if order.get("taxes_included") else tax)
+    figures = {
+        "total_line_items_price": items,
+        "total_discounts": discounts,
+        "subtotal_price": subtotal,
+        "total_tax": tax,
+        "total_price": total,
+        "current_subtotal_price": subtotal,
+        "current_total_tax": tax,
+        "current_total_discounts": discounts,
+        "current_total_price": total,
+    }
+    for key, amount in figures.items():
+        _put_presentment(order, key, amount)
+    _put_presentment(order, "total_shipping_price", shipping)
+
+
+def _pay_in_presentment(transactions: list[dict[str, Any]], order: dict[str, Any]) -> None:
+    """Payments in the customer's (presentment) currency: the presentment total split as the shop money was."""
+    part = order["total_price_set"]["presentment_money"]
+    currency, total = part["currency_code"], Decimal(part["amount"])
+    payments = [t for t in transactions if t["kind"] in ("sale", "capture")]
+    shares = split(total, [Decimal(t["amount"]) for t in payments], currency)
+    amounts = {t["id"]: share for t, share in zip(payments, shares, strict=True)}
+    for transaction in transactions:
+        authorized = next((t for t in payments if t.get("parent_id") == transaction["id"]), None)
+        amount = amounts[transaction["id"]] if authorized is None else amounts[authorized["id"]]
+        transaction["amount"] = money_text(amount, currency)
+        transaction["currency"] = currency
 
 
 # -- reading a generated order -------------------------------------------------------------------
@@ -768,25 +829,15 @@ def remaining_units(document: dict[str, Any]) -> dict[int, int]:
 
 
 def remaining_shipping(document: dict[str, Any]) -> Decimal:
-    """Shipping paid minus shipping refunded (the `shipping_refund` adjustments)."""
+    """Shipping paid minus shipping refunded, in the refund's (presentment) currency, as the engine reads them."""
+    figures = engine.OrderFigures(document)
+    return figures.shipping_paid - figures.shipping_refunded
+
+
+def refund_currency(document: dict[str, Any]) -> str:
+    """The currency refunds of this order are made in: the presentment currency."""
     order = document["order"]
-    paid = sum(
-        (
-            Decimal(line["price"]) - sum((Decimal(a["amount"]) for a in line.get("discount_allocations") or []), ZERO)
-            for line in order.get("shipping_lines") or []
-        ),
-        ZERO,
-    )
-    refunded = -sum(
-        (
-            Decimal(adjustment["amount"])
-            for refund in order.get("refunds") or []
-            for adjustment in refund.get("order_adjustments") or []
-            if adjustment.get("kind") == "shipping_refund"
-        ),
-        ZERO,
-    )
-    return paid - refunded
+    return str(order.get("presentment_currency") or order["currency"])
 
 
 def everything_left(document: dict[str, Any]) -> dict[str, Any]:
@@ -799,7 +850,7 @@ def everything_left(document: dict[str, Any]) -> dict[str, Any]:
             for line in order["line_items"]
             if left[line["id"]] > 0
         ],
-        "currency": order["currency"],
+        "currency": refund_currency(document),
     }
     if remaining_shipping(document) > 0:
         request["shipping"] = {"full_refund": True}
@@ -822,19 +873,20 @@ def quote_requests(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]
     order = document["order"]
     left = remaining_units(document)
     open_lines = [line for line in order["line_items"] if left[line["id"]] > 0]
+    paid_in = refund_currency(document)
     requests: list[tuple[str, dict[str, Any]]] = []
     if open_lines:
         line = open_lines[0]
         quantity = left[line["id"]]
         item = {"line_item_id": line["id"], "quantity": quantity, "restock_type": _quote_restock(line, quantity)}
-        requests.append(("one line", {"refund": {"refund_line_items": [item]}}))
+        requests.append(("one line", {"refund": {"currency": paid_in, "refund_line_items": [item]}}))
     if len(open_lines) > 1:
         items = [
             {"line_item_id": line["id"], "quantity": 1, "restock_type": _quote_restock(line, 1)} for line in open_lines
         ]
-        requests.append(("several lines", {"refund": {"refund_line_items": items}}))
+        requests.append(("several lines", {"refund": {"currency": paid_in, "refund_line_items": items}}))
     if remaining_shipping(document) > 0:
-        requests.append(("shipping only", {"refund": {"shipping": {"full_refund": True}}}))
+        requests.append(("shipping only", {"refund": {"currency": paid_in, "shipping": {"full_refund": True}}}))
     if open_lines or remaining_shipping(document) > 0:
         requests.append(("everything left", {"refund": everything_left(document)}))
     return requests

@@ -16,7 +16,16 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
-from mockserver.money import ZERO, cumulative_share, format_money, minor_unit, parse_money, quantum, unit_share
+from mockserver.money import (
+    ZERO,
+    counterpart,
+    cumulative_share,
+    format_money,
+    minor_unit,
+    parse_money,
+    quantum,
+    unit_share,
+)
 from mockserver.platform import FixtureOrder
 from mockserver.shopify.exceptions import (
     AmountAboveRefundable,
@@ -29,6 +38,7 @@ from mockserver.shopify.exceptions import (
     NothingToRefund,
     OrderMismatch,
     ParentNotOnOrder,
+    PresentmentCurrencyRequired,
     ShippingAboveRefundable,
     TooManyDecimals,
     UnknownLineItem,
@@ -39,6 +49,12 @@ DEFAULT_LIST_LIMIT = 50
 RESTOCKING = ("return", "cancel")
 PAYMENT_KINDS = ("capture", "sale")
 FIRST_MOCK_ID = 9_000_000_000_000  # far above the ids of the docs shop and of the starter fixtures
+# The location calculate suggests when neither the order, its fulfillments, its earlier refunds nor
+# the fixture's `shop.primary_location_id` name one: every Shopify shop has at least one location.
+DEFAULT_LOCATION_ID = 1
+SHOP_MONEY = "shop_money"
+PRESENTMENT_MONEY = "presentment_money"
+LEGACY_RESTOCK = "legacy_restock"
 NextId = Callable[[str, int], int]
 
 
@@ -83,6 +99,24 @@ def _money(value: Any) -> Decimal:
 
 def _sum(items: Iterable[dict[str, Any]], key: str) -> Decimal:
     return sum((_money(item.get(key)) for item in items), ZERO)
+
+
+def _figure(item: dict[str, Any], key: str, side: str) -> Decimal:
+    """One side (`shop_money` or `presentment_money`) of a money field, read from its `*_set`.
+
+    Presentment money is the order's own figure, never a conversion; a field without a
+    `*_set` (a hand-written single-currency fixture) is read from the plain shop-money field.
+    """
+    money = item.get(f"{key}_set")
+    if type(money) is dict:
+        part = money.get(side)
+        if type(part) is dict and part.get("amount") is not None:
+            return Decimal(str(part["amount"]))
+    return _money(item.get(key))
+
+
+def _figures_sum(items: Iterable[dict[str, Any]], key: str, side: str) -> Decimal:
+    return sum((_figure(item, key, side) for item in items), ZERO)
 
 
 # -- the order as the engine sees it ----------------------------------------------------------
@@ -130,17 +164,25 @@ class OrderFigures:
     version can serve every quote on it (`figures_of`, kept by the store with the document).
     """
 
-    def __init__(self, document: dict[str, Any]):
+    def __init__(self, document: dict[str, Any], side: str = PRESENTMENT_MONEY):
         self.document = document
         self.order: dict[str, Any] = document["order"]
         self.transactions: list[dict[str, Any]] = document["transactions"]
-        self.currency: str = self.order["currency"]
-        self.currencies = {self.currency, self.order.get("presentment_currency") or self.currency}
+        self.shop_currency: str = self.order["currency"]
+        self.presentment_currency: str = self.order.get("presentment_currency") or self.shop_currency
+        self.multi_currency = self.presentment_currency != self.shop_currency
+        self.side = side
+        # the currency of every figure read here: refunds are computed in presentment money
+        self.currency: str = self.presentment_currency if side == PRESENTMENT_MONEY else self.shop_currency
         self.taxes_included = bool(self.order.get("taxes_included", False))
         refunds = self.order.get("refunds") or []
         self.refund_lines = [line for refund in refunds for line in refund.get("refund_line_items", [])]
         self.adjustments = [adjustment for refund in refunds for adjustment in refund.get("order_adjustments", [])]
-        self.lines = {line["id"]: self._line(line) for line in self.order.get("line_items", [])}
+
+    @cached_property
+    def lines(self) -> dict[int, LineFigures]:
+        """Each line's figures, by line item id (computed on first use: shipping-only readers skip them)."""
+        return {line["id"]: self._line(line) for line in self.order.get("line_items", [])}
 
     def _line(self, line: dict[str, Any]) -> LineFigures:
         methods = [app.get("allocation_method") for app in self.order.get("discount_applications") or []]
@@ -149,20 +191,20 @@ class OrderFigures:
             index = allocation.get("discount_application_index")
             across = index is not None and index < len(methods) and methods[index] == "across"
             if across:
-                cart_discount += _money(allocation["amount"])
+                cart_discount += _figure(allocation, "amount", self.side)
             else:
-                line_discount += _money(allocation["amount"])
+                line_discount += _figure(allocation, "amount", self.side)
         earlier = [refunded for refunded in self.refund_lines if refunded["line_item_id"] == line["id"]]
         return LineFigures(
             line=line,
             quantity=int(line["quantity"]),
-            price=_money(line["price"]),
+            price=_figure(line, "price", self.side),
             line_discount=line_discount,
             cart_discount=cart_discount,
-            tax=_sum(line.get("tax_lines") or [], "price"),
+            tax=_figures_sum(line.get("tax_lines") or [], "price", self.side),
             refunded=sum(int(refunded["quantity"]) for refunded in earlier),
-            refunded_subtotal=_sum(earlier, "subtotal"),
-            refunded_tax=_sum(earlier, "total_tax"),
+            refunded_subtotal=_figures_sum(earlier, "subtotal", self.side),
+            refunded_tax=_figures_sum(earlier, "total_tax", self.side),
             returned=sum(int(refunded["quantity"]) for refunded in earlier if refunded.get("restock_type") == "return"),
             fulfilled=self._fulfilled_units(line),
             fulfillable=int(line.get("fulfillable_quantity", line["quantity"]) or 0),
@@ -194,25 +236,30 @@ class OrderFigures:
     @cached_property
     def shipping_paid(self) -> Decimal:
         lines = self.order.get("shipping_lines") or []
+        side = self.side
         return sum(
-            (_money(line["price"]) - _sum(line.get("discount_allocations") or [], "amount") for line in lines), ZERO
+            (
+                _figure(line, "price", side) - _figures_sum(line.get("discount_allocations") or [], "amount", side)
+                for line in lines
+            ),
+            ZERO,
         )
 
     @cached_property
     def shipping_tax(self) -> Decimal:
         lines = self.order.get("shipping_lines") or []
-        return sum((_sum(line.get("tax_lines") or [], "price") for line in lines), ZERO)
+        return sum((_figures_sum(line.get("tax_lines") or [], "price", self.side) for line in lines), ZERO)
 
     def _shipping_adjustments(self) -> list[dict[str, Any]]:
         return [adjustment for adjustment in self.adjustments if adjustment.get("kind") == "shipping_refund"]
 
     @cached_property
     def shipping_refunded(self) -> Decimal:
-        return -_sum(self._shipping_adjustments(), "amount")
+        return -_figures_sum(self._shipping_adjustments(), "amount", self.side)
 
     @cached_property
     def shipping_tax_refunded(self) -> Decimal:
-        return -_sum(self._shipping_adjustments(), "tax_amount")
+        return -_figures_sum(self._shipping_adjustments(), "tax_amount", self.side)
 
     # -- payments ------------------------------------------------------------------------
 
@@ -243,7 +290,52 @@ class OrderFigures:
         candidates += [f.get("location_id") for f in fulfillments if f.get("status") == "success"]
         candidates += [f.get("location_id") for f in fulfillments]
         candidates += [refunded.get("location_id") for refunded in self.refund_lines]
-        return next((candidate for candidate in candidates if candidate), None)
+        candidates.append((self.document.get("shop") or {}).get("primary_location_id"))
+        return next((candidate for candidate in candidates if candidate), DEFAULT_LOCATION_ID)
+
+    def shop_amounts(self) -> dict[int, Decimal]:
+        """Each transaction's amount in shop money (what `in_shop_currency=true` shows).
+
+        Transactions are in presentment money. A payment's shop amount is its counterpart in the
+        order's `total_price_set` (shop money split by the payments' presentment amounts, oldest
+        first); a refund's is its counterpart in its parent's shop amount, so refunding a payment
+        in full returns exactly the shop money it took.
+        """
+        order = self.order
+        if not self.multi_currency:
+            return {t["id"]: _money(t["amount"]) for t in self.transactions}
+        whole = _figure(order, "total_price", PRESENTMENT_MONEY)
+        total = _figure(order, "total_price", SHOP_MONEY)
+        shop, presentment = self.shop_currency, self.presentment_currency
+        amounts: dict[int, Decimal] = {}
+        paid = ZERO
+        for parent in self.parents():
+            amount = _money(parent.transaction["amount"])
+            amounts[parent.id] = counterpart(amount, paid, whole, presentment, total, shop)
+            paid += amount
+        refunded: dict[int, Decimal] = {}
+        for transaction in self.transactions:
+            amount = _money(transaction["amount"])
+            parent_id = transaction.get("parent_id")
+            if transaction["kind"] == "refund" and transaction["status"] == "success" and parent_id in amounts:
+                parent = next(t for t in self.transactions if t["id"] == parent_id)
+                before = refunded.get(parent_id, ZERO)
+                amounts[transaction["id"]] = counterpart(
+                    amount, before, _money(parent["amount"]), presentment, amounts[parent_id], shop
+                )
+                refunded[parent_id] = before + amount
+            elif transaction["id"] not in amounts:
+                amounts[transaction["id"]] = counterpart(amount, ZERO, whole, presentment, total, shop)
+        return amounts
+
+
+def shop_money_transactions(document: dict[str, Any]) -> dict[int, tuple[str, str]]:
+    """Each transaction's (amount, currency) in shop money, for `in_shop_currency=true`."""
+    figures = OrderFigures(document)
+    currency = figures.shop_currency
+    return {
+        transaction_id: (_text(amount, currency), currency) for transaction_id, amount in figures.shop_amounts().items()
+    }
 
 
 def _processing_order(transaction: dict[str, Any]) -> tuple[datetime, int]:
@@ -341,7 +433,8 @@ class Quote:
     suggestions: list[SuggestedRefund] = field(default_factory=list)
 
     @property
-    def shop_currency(self) -> str:
+    def money_currency(self) -> str:
+        """The currency of the quote's figures (presentment money, or shop money for a counterpart)."""
         return self.figures.currency
 
     @property
@@ -439,12 +532,13 @@ def build_quote(
         lines.extend(_restocked_parts(figures, cursor, request))
     shipping = _shipping_quote(figures, refund, errors)
     currency = refund.get("currency")
-    if currency is not None and currency not in figures.currencies:
-        errors.append(CurrencyMismatch("currency", currency, figures.currency))
+    if figures.multi_currency and currency is None:
+        errors.append(PresentmentCurrencyRequired(figures.presentment_currency))
+    elif currency is not None and currency != figures.presentment_currency:
+        errors.append(CurrencyMismatch("currency", currency, figures.presentment_currency))
     if errors:
         raise Unprocessable.merge(errors)
-    echoed = currency or figures.order.get("presentment_currency") or figures.currency
-    quote = Quote(figures, echoed, lines, shipping)
+    quote = Quote(figures, currency or figures.presentment_currency, lines, shipping)
     quote.suggestions = _suggest(figures.parents(), quote.total)
     return quote
 
@@ -482,7 +576,7 @@ def _shipping_quote(figures: OrderFigures, refund: dict[str, Any], errors: list[
         if amount > maximum:
             errors.append(ShippingAboveRefundable(format_money(maximum, currency)))
             amount = ZERO
-        if amount and refund.get("currency") is None:
+        if amount and refund.get("currency") is None and not figures.multi_currency:
             errors.append(CurrencyRequired())
     elif requested.get("full_refund"):
         amount = maximum
@@ -516,6 +610,39 @@ def _suggest(parents: list[Parent], total: Decimal) -> list[SuggestedRefund]:
     return suggestions
 
 
+def shop_counterpart(document: dict[str, Any], quote: Quote) -> Quote:
+    """The same refund in shop money: each figure split from the order's matching shop-money figure.
+
+    The lines take the same units by the same cumulative shares, read from the shop side of
+    the order's figures; the shipping amount is the counterpart of the presentment amount in
+    the shop shipping paid. A single-currency order's quote is its own counterpart.
+    """
+    figures = quote.figures
+    if not figures.multi_currency:
+        return quote
+    shop = OrderFigures(document, side=SHOP_MONEY)
+    cursors: dict[int, _LineCursor] = {}
+    lines = []
+    for line in quote.lines:
+        cursor = cursors.setdefault(line.line_item_id, _LineCursor(shop.lines[line.line_item_id], shop.currency))
+        lines.append(cursor.take(line.quantity, line.restock_type, line.location_id))
+    maximum = max(ZERO, shop.shipping_paid - shop.shipping_refunded)
+    if quote.shipping.amount >= quote.shipping.maximum_refundable:
+        amount = maximum if quote.shipping.amount > 0 else ZERO
+    else:
+        amount = counterpart(
+            quote.shipping.amount,
+            figures.shipping_refunded,
+            figures.shipping_paid,
+            figures.currency,
+            shop.shipping_paid,
+            shop.currency,
+        )
+        amount = min(maximum, amount)
+    shipping = ShippingQuote(amount, _shipping_tax_share(shop, amount, maximum), maximum)
+    return Quote(shop, shop.currency, lines, shipping)
+
+
 # -- rendering ------------------------------------------------------------------------------
 
 
@@ -523,17 +650,21 @@ def _text(amount: Decimal, currency: str) -> str:
     return format_money(amount + 0, currency)  # `+ 0` turns -0.00 into 0.00
 
 
-def money_set(amount: Decimal, currency: str) -> dict[str, dict[str, str]]:
-    text = _text(amount, currency)
+def money_set(
+    amount: Decimal, currency: str, shop_amount: Decimal | None = None, shop_currency: str | None = None
+) -> dict[str, dict[str, str]]:
+    """A MoneySet: `amount` in presentment money and its shop-money counterpart (the same when not given)."""
+    shop_amount = amount if shop_amount is None else shop_amount
+    shop_currency = shop_currency or currency
     return {
-        "shop_money": {"amount": text, "currency_code": currency},
-        "presentment_money": {"amount": text, "currency_code": currency},
+        "shop_money": {"amount": _text(shop_amount, shop_currency), "currency_code": shop_currency},
+        "presentment_money": {"amount": _text(amount, currency), "currency_code": currency},
     }
 
 
 def render_calculation(quote: Quote) -> dict[str, Any]:
-    """The calculate answer, in Shopify's shapes (money as strings)."""
-    currency = quote.shop_currency
+    """The calculate answer, in Shopify's shapes (money as strings, presentment money)."""
+    currency = quote.money_currency
     order_id = quote.figures.order["id"]
     unit_prices = quote.figures.unit_prices
     return {
@@ -544,7 +675,7 @@ def render_calculation(quote: Quote) -> dict[str, Any]:
                 "maximum_refundable": _text(quote.shipping.maximum_refundable, currency),
             },
             "duties": [],
-            "total_duties_set": money_set(ZERO, currency),
+            "total_duties_set": money_set(ZERO, currency, ZERO, quote.figures.shop_currency),
             "refund_line_items": [
                 {
                     "quantity": line.quantity,
@@ -677,7 +808,8 @@ def create_refund(
     """createRefund: validate, record the refund and change the order, all on `document` in place.
 
     A pure function of the document (plus new ids and the clock), so the store can run it again
-    on fresh state when another writer saved the order first.
+    on fresh state when another writer saved the order first. Figures are presentment money; each
+    `*_set` also carries its shop-money counterpart (`shop_counterpart`).
     """
     quote = build_quote(document, refund_request, for_create=True)
     figures = quote.figures
@@ -685,13 +817,15 @@ def create_refund(
     money_out = sum((item.amount for item in transactions), ZERO)
     if not quote.lines and quote.shipping.amount <= 0 and money_out <= 0:
         raise NothingToRefund()
+    shop = shop_counterpart(document, quote)
 
     order = figures.order
-    currency = figures.currency
     start = _first_id(document)
     refund_id = next_id("shopify.refund", start)
     created_at = _timestamp(order, now)
     snapshots = {line.line_item_id: copy.deepcopy(line.figures.line) for line in quote.lines}
+    legacy = refund_request.get("restock") is True
+    requested_types = [item.get("restock_type") for item in refund_request.get("refund_line_items") or []]
 
     refund: dict[str, Any] = {
         "id": refund_id,
@@ -702,35 +836,70 @@ def create_refund(
         "processed_at": created_at,
         "restock": refund_request.get("restock", any(line.restock_type in RESTOCKING for line in quote.lines)),
         "duties": [],
-        "total_duties_set": money_set(ZERO, currency),
+        "total_duties_set": _pair(ZERO, ZERO, quote, shop),
         "admin_graphql_api_id": f"gid://shopify/Refund/{refund_id}",
         "refund_line_items": [
-            {
-                "id": next_id("shopify.refund_line_item", start),
-                "quantity": line.quantity,
-                "line_item_id": line.line_item_id,
-                "location_id": line.location_id,
-                "restock_type": line.restock_type,
-                "subtotal": float(line.subtotal),
-                "total_tax": float(line.tax),
-                "subtotal_set": money_set(line.subtotal, currency),
-                "total_tax_set": money_set(line.tax, currency),
-                "line_item": snapshots[line.line_item_id],
-            }
-            for line in quote.lines
+            _refund_line(line, shop_line, quote, shop, snapshots, next_id, start)
+            for line, shop_line in zip(quote.lines, shop.lines, strict=True)
         ],
-        "transactions": [_refund_transaction(order, item, created_at, next_id, start) for item in transactions],
-        "order_adjustments": _adjustments(quote, refund_request, money_out, refund_id, next_id, start),
+        "transactions": [_refund_transaction(figures, item, created_at, next_id, start) for item in transactions],
     }
-    _apply(document, quote, refund)
+    if legacy and all(kind is None for kind in requested_types):
+        _mark_legacy_restock(figures, refund["refund_line_items"], _line_requests(refund_request))
+    refund["order_adjustments"] = _adjustments(
+        quote, shop, refund_request, transactions, refund["transactions"], refund_id, next_id, start
+    )
+    _apply(document, quote, shop, refund)
     return CreatedRefund(refund, order["id"])
 
 
-def _refund_transaction(
-    order: dict[str, Any], item: RequestedTransaction, created_at: str, next_id: NextId, start: int
+def _pair(amount: Decimal, shop_amount: Decimal, quote: Quote, shop: Quote) -> dict[str, dict[str, str]]:
+    """A MoneySet of a presentment figure of `quote` and its shop-money counterpart in `shop`."""
+    return money_set(amount, quote.money_currency, shop_amount, shop.money_currency)
+
+
+def _refund_line(
+    line: QuotedLine,
+    shop_line: QuotedLine,
+    quote: Quote,
+    shop: Quote,
+    snapshots: dict[int, dict[str, Any]],
+    next_id: NextId,
+    start: int,
 ) -> dict[str, Any]:
+    """A stored refund line: `subtotal`/`total_tax` (numbers, shop money, like every plain field) and both monies."""
+    return {
+        "id": next_id("shopify.refund_line_item", start),
+        "quantity": line.quantity,
+        "line_item_id": line.line_item_id,
+        "location_id": line.location_id,
+        "restock_type": line.restock_type,
+        "subtotal": float(shop_line.subtotal),
+        "total_tax": float(shop_line.tax),
+        "subtotal_set": _pair(line.subtotal, shop_line.subtotal, quote, shop),
+        "total_tax_set": _pair(line.tax, shop_line.tax, quote, shop),
+        "line_item": snapshots[line.line_item_id],
+    }
+
+
+def _mark_legacy_restock(figures: OrderFigures, lines: list[dict[str, Any]], requests: list[LineRequest]) -> None:
+    """The deprecated `restock: true` (lines naming no `restock_type`): Shopify records `legacy_restock`.
+
+    The location is the one the request names for the line, else a suitable one.
+    """
+    named = {request.line_item_id: request.location_id for request in requests if request.location_id}
+    for line in lines:
+        line["restock_type"] = LEGACY_RESTOCK
+        line_id = line["line_item_id"]
+        line["location_id"] = named.get(line_id) or figures.location_for(figures.lines[line_id], "cancel")
+
+
+def _refund_transaction(
+    figures: OrderFigures, item: RequestedTransaction, created_at: str, next_id: NextId, start: int
+) -> dict[str, Any]:
+    order = figures.order
     parent = item.parent.transaction
-    currency = parent.get("currency") or order["currency"]
+    currency = parent.get("currency") or figures.currency
     gateway = parent.get("gateway", "")
     amount = _text(item.amount, currency)
     transaction_id = next_id("shopify.transaction", start)
@@ -763,39 +932,70 @@ def _refund_transaction(
     }
 
 
+def _shop_money_out(figures: OrderFigures, created: list[dict[str, Any]]) -> Decimal:
+    """The shop money of the refund's new transactions (as `in_shop_currency` will show them)."""
+    if not figures.multi_currency:
+        return sum((_money(transaction["amount"]) for transaction in created), ZERO)
+    with_new = OrderFigures({"order": figures.order, "transactions": [*figures.transactions, *created]})
+    amounts = with_new.shop_amounts()
+    return sum((amounts[transaction["id"]] for transaction in created), ZERO)
+
+
 def _adjustments(
-    quote: Quote, request: dict[str, Any], money_out: Decimal, refund_id: int, next_id: NextId, start: int
+    quote: Quote,
+    shop: Quote,
+    request: dict[str, Any],
+    transactions: list[RequestedTransaction],
+    created: list[dict[str, Any]],
+    refund_id: int,
+    next_id: NextId,
+    start: int,
 ) -> list[dict[str, Any]]:
-    """A `shipping_refund` for refunded shipping; a `refund_discrepancy` when money and items differ."""
-    currency = quote.shop_currency
+    """A `shipping_refund` for refunded shipping; a `refund_discrepancy` when money and items differ.
+
+    Whether there is a discrepancy is decided in presentment money (the money the customer
+    gets back); its shop figure is the shop value of the items less the shop money refunded.
+    """
     order_id = quote.figures.order["id"]
+    shop_currency = shop.money_currency
     adjustments = []
 
-    def adjustment(kind: str, amount: Decimal, tax: Decimal, reason: str) -> dict[str, Any]:
+    def adjustment(
+        kind: str, amount: Decimal, tax: Decimal, shop_amount: Decimal, shop_tax: Decimal, reason: str
+    ) -> dict[str, Any]:
         return {
             "id": next_id("shopify.order_adjustment", start),
             "order_id": order_id,
             "refund_id": refund_id,
-            "amount": _text(amount, currency),
-            "tax_amount": _text(tax, currency),
+            "amount": _text(shop_amount, shop_currency),
+            "tax_amount": _text(shop_tax, shop_currency),
             "kind": kind,
             "reason": reason,
-            "amount_set": money_set(amount, currency),
-            "tax_amount_set": money_set(tax, currency),
+            "amount_set": _pair(amount, shop_amount, quote, shop),
+            "tax_amount_set": _pair(tax, shop_tax, quote, shop),
         }
 
     if quote.shipping.amount > 0 or quote.shipping.tax > 0:
         adjustments.append(
-            adjustment("shipping_refund", -quote.shipping.amount, -quote.shipping.tax, "Shipping refund")
+            adjustment(
+                "shipping_refund",
+                -quote.shipping.amount,
+                -quote.shipping.tax,
+                -shop.shipping.amount,
+                -shop.shipping.tax,
+                "Shipping refund",
+            )
         )
+    money_out = sum((item.amount for item in transactions), ZERO)
     discrepancy = quote.total - money_out
     if discrepancy:
+        shop_discrepancy = shop.total - _shop_money_out(quote.figures, created)
         reason = request.get("discrepancy_reason") or "Refund discrepancy"
-        adjustments.append(adjustment("refund_discrepancy", discrepancy, ZERO, reason))
+        adjustments.append(adjustment("refund_discrepancy", discrepancy, ZERO, shop_discrepancy, ZERO, reason))
     return adjustments
 
 
-def _apply(document: dict[str, Any], quote: Quote, refund: dict[str, Any]) -> None:
+def _apply(document: dict[str, Any], quote: Quote, shop: Quote, refund: dict[str, Any]) -> None:
     """The order after the refund: refunds, transactions, status, fulfillable units, current totals."""
     order = document["order"]
     order.setdefault("refunds", []).append(refund)
@@ -828,26 +1028,43 @@ def _apply(document: dict[str, Any], quote: Quote, refund: dict[str, Any]) -> No
     if refunded_money > 0:
         order["financial_status"] = "refunded" if refunded_money >= received else "partially_refunded"
 
-    currency = quote.shop_currency
-    subtotal = sum((line.subtotal for line in quote.lines), ZERO)
-    tax = sum((line.tax for line in quote.lines), ZERO) + quote.shipping.tax
-    discounts = sum((line.cart_discount + line.line_discount for line in quote.lines), ZERO)
-    _lower(order, "current_subtotal_price", subtotal, currency)
-    _lower(order, "current_total_tax", tax, currency)
-    _lower(order, "current_total_discounts", discounts, currency)
-    _lower(order, "current_total_price", quote.total, currency)
+    for key, figure in _CURRENT_TOTALS.items():
+        _lower(order, key, figure(shop), figure(quote), shop.money_currency, quote.money_currency)
     order["updated_at"] = refund["created_at"]
 
 
-def _lower(order: dict[str, Any], key: str, by: Decimal, currency: str) -> None:
-    """Lower a money field and its `_set` (shop money, and presentment money in the same currency)."""
-    if key not in order or order[key] is None:
-        return
-    value = max(ZERO, _money(order[key]) - by)
-    order[key] = _text(value, currency)
+def _refunded_tax(quote: Quote) -> Decimal:
+    return sum((line.tax for line in quote.lines), ZERO) + quote.shipping.tax
+
+
+_CURRENT_TOTALS: dict[str, Callable[[Quote], Decimal]] = {
+    "current_subtotal_price": lambda quote: sum((line.subtotal for line in quote.lines), ZERO),
+    "current_total_tax": _refunded_tax,
+    "current_total_discounts": lambda quote: sum(
+        (line.cart_discount + line.line_discount for line in quote.lines), ZERO
+    ),
+    "current_total_price": lambda quote: quote.total,
+}
+
+
+def _lower(
+    order: dict[str, Any], key: str, shop_by: Decimal, presentment_by: Decimal, shop_currency: str, currency: str
+) -> None:
+    """Lower a money field (shop money) and both monies of its `_set` (never below zero)."""
+    if key in order and order[key] is not None:
+        order[key] = _text(max(ZERO, _money(order[key]) - shop_by), shop_currency)
     money = order.get(f"{key}_set")
-    if isinstance(money, dict):
-        for side in ("shop_money", "presentment_money"):
-            part = money.get(side)
-            if isinstance(part, dict) and part.get("currency_code", currency) == currency:
-                part["amount"] = _text(value, currency)
+    if not isinstance(money, dict):
+        return
+    for side in (SHOP_MONEY, PRESENTMENT_MONEY):
+        part = money.get(side)
+        if not isinstance(part, dict) or part.get("amount") is None:
+            continue
+        code = part.get("currency_code")
+        if side == SHOP_MONEY or code == shop_currency != currency:
+            by, code = shop_by, shop_currency
+        elif code in (None, currency):
+            by, code = presentment_by, currency
+        else:
+            continue  # a third currency: not this order's money
+        part["amount"] = _text(max(ZERO, _money(part["amount"]) - by), code)

@@ -12,6 +12,9 @@ from mockserver.store import StoredOrder, Transaction
 
 PLATFORM_NAME = "shopify"
 BASE_PATH = "/admin/api/2020-10"
+# One store-wide sequence for every object a refund creates (the refund, its lines, transactions
+# and adjustments): each gets an id of its own, never another object's or another order's.
+ID_SEQUENCE = "shopify.ids"
 
 
 def _stored(context: RequestContext) -> StoredOrder:
@@ -36,8 +39,30 @@ def get_order(context: RequestContext) -> Reply:
     return Reply(200, {"order": models.select_fields(order, _fields(context))})
 
 
+def _in_shop_currency(context: RequestContext, document: dict[str, Any]) -> dict[int, tuple[str, str]] | None:
+    """`in_shop_currency=true`: each transaction's amount and currency in shop money (None: as stored)."""
+    if not context.query.get("in_shop_currency"):
+        return None
+    return models.shop_money_transactions(document)
+
+
+def _shown(transaction: dict[str, Any], shop: dict[int, tuple[str, str]] | None) -> dict[str, Any]:
+    if shop is None or transaction["id"] not in shop:
+        return transaction
+    amount, currency = shop[transaction["id"]]
+    return {**transaction, "amount": amount, "currency": currency}
+
+
+def _refund_shown(refund: dict[str, Any], shop: dict[int, tuple[str, str]] | None) -> dict[str, Any]:
+    if shop is None:
+        return refund
+    return {**refund, "transactions": [_shown(transaction, shop) for transaction in refund.get("transactions", [])]}
+
+
 def list_transactions(context: RequestContext) -> Reply:
-    transactions = _document(context)["transactions"]
+    document = _document(context)
+    shop = _in_shop_currency(context, document)
+    transactions = [_shown(transaction, shop) for transaction in document["transactions"]]
     since_id = context.query.get("since_id")
     if since_id is not None:
         transactions = [transaction for transaction in transactions if transaction["id"] > since_id]
@@ -46,17 +71,22 @@ def list_transactions(context: RequestContext) -> Reply:
 
 
 def list_refunds(context: RequestContext) -> Reply:
-    refunds = _document(context)["order"].get("refunds", [])
+    document = _document(context)
+    refunds = document["order"].get("refunds", [])
     limit = context.query.get("limit", models.DEFAULT_LIST_LIMIT)
     fields = _fields(context)
-    return Reply(200, {"refunds": [models.select_fields(refund, fields) for refund in refunds[:limit]]})
+    shop = _in_shop_currency(context, document)
+    shown = [models.select_fields(_refund_shown(refund, shop), fields) for refund in refunds[:limit]]
+    return Reply(200, {"refunds": shown})
 
 
 def get_refund(context: RequestContext) -> Reply:
-    refund = models.find_refund(_document(context), context.path_params["refund_id"])
+    document = _document(context)
+    refund = models.find_refund(document, context.path_params["refund_id"])
     if refund is None:
         raise NotFound()
-    return Reply(200, {"refund": models.select_fields(refund, _fields(context))})
+    shown = _refund_shown(refund, _in_shop_currency(context, document))
+    return Reply(200, {"refund": models.select_fields(shown, _fields(context))})
 
 
 def calculate_refund(context: RequestContext) -> Reply:
@@ -70,7 +100,7 @@ def create_refund(context: RequestContext) -> Reply:
     request = context.body["refund"]
 
     def change(document: dict[str, Any], transaction: Transaction) -> models.CreatedRefund:
-        created = models.create_refund(document, request, transaction.next_id)
+        created = models.create_refund(document, request, lambda _kind, start: transaction.next_id(ID_SEQUENCE, start))
         transaction.save_refund(created.refund_id, created.refund["created_at"], created.refund)
         return created
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from mockserver.money import format_money, minor_unit, quantum, round_money, split
@@ -274,3 +275,92 @@ def _paid(document: dict[str, Any]) -> Decimal:
 
 def _refunded(document: dict[str, Any]) -> Decimal:
     return sum((_money(t["amount"]) for t in document["transactions"] if t["kind"] == "refund"), ZERO)
+
+
+# -- multi-currency orders ------------------------------------------------------------------------
+
+# Roughly what one unit of each currency buys in US dollars, to draw believable exchange rates.
+USD_VALUE = {"USD": Decimal(1), "EUR": Decimal("1.08"), "JPY": Decimal("0.0067"), "KWD": Decimal("3.25")}
+ORDER_MONEY_KEYS = (
+    "total_line_items_price",
+    "total_discounts",
+    "subtotal_price",
+    "total_tax",
+    "total_price",
+    "current_subtotal_price",
+    "current_total_discounts",
+    "current_total_tax",
+    "current_total_price",
+)
+
+
+def _in_shop_money(node: dict[str, Any], key: str, rate: Decimal, shop: str, presentment: str) -> None:
+    """`node[key]`, drawn in presentment money, becomes shop money with both monies in `key_set`."""
+    if key not in node:
+        return
+    amount = _money(node[key])
+    shop_amount = round_money(amount * rate, shop)
+    node[key] = format_money(shop_amount, shop)
+    node[f"{key}_set"] = {
+        "shop_money": {"amount": format_money(shop_amount, shop), "currency_code": shop},
+        "presentment_money": {"amount": format_money(amount, presentment), "currency_code": presentment},
+    }
+
+
+@st.composite
+def multi_currency_orders(draw: st.DrawFn, shop: str, presentment: str, order_id: int = 700001) -> dict[str, Any]:
+    """An order a customer paid in `presentment` in a shop that keeps its books in `shop`.
+
+    The order is drawn in presentment money (what the customer was charged, payments included);
+    each figure's shop money is its conversion at one drawn rate, as Shopify converts them.
+    """
+    document = draw(orders(order_id=order_id, currencies=[presentment]))
+    rate = USD_VALUE[presentment] / USD_VALUE[shop] * Decimal(draw(st.integers(90, 110))) / 100
+    order = document["order"]
+    for line in order["line_items"]:
+        _in_shop_money(line, "price", rate, shop, presentment)
+        for allocation in line["discount_allocations"]:
+            _in_shop_money(allocation, "amount", rate, shop, presentment)
+        for tax in line["tax_lines"]:
+            _in_shop_money(tax, "price", rate, shop, presentment)
+    for line in order["shipping_lines"]:
+        for key in ("price", "discounted_price"):
+            _in_shop_money(line, key, rate, shop, presentment)
+        for tax in line["tax_lines"]:
+            _in_shop_money(tax, "price", rate, shop, presentment)
+    for key in ORDER_MONEY_KEYS:
+        _in_shop_money(order, key, rate, shop, presentment)
+    _sum_shop_money(order, shop)
+    for line in order["line_items"]:  # rounding each part on its own can leave a tiny line below zero
+        allocated = sum((_money(a["amount"]) for a in line["discount_allocations"]), ZERO)
+        assume(_money(line["price"]) * line["quantity"] >= allocated)
+    order["currency"] = shop
+    order["presentment_currency"] = presentment
+    return document
+
+
+def _sum_shop_money(order: dict[str, Any], shop: str) -> None:
+    """The order's shop-money totals as the sums of their converted parts (as the books add up)."""
+
+    def shop_money(node: dict[str, Any], key: str) -> Decimal:
+        return _money(node[f"{key}_set"]["shop_money"]["amount"])
+
+    lines = order["line_items"]
+    items = sum((shop_money(line, "price") * line["quantity"] for line in lines), ZERO)
+    discounts = sum((shop_money(a, "amount") for line in lines for a in line["discount_allocations"]), ZERO)
+    shipping = sum((shop_money(line, "price") for line in order["shipping_lines"]), ZERO)
+    tax = sum((shop_money(t, "price") for line in [*lines, *order["shipping_lines"]] for t in line["tax_lines"]), ZERO)
+    totals = {
+        "total_line_items_price": items,
+        "total_discounts": discounts,
+        "subtotal_price": items - discounts,
+        "total_tax": tax,
+        "total_price": items - discounts + shipping + tax,
+    }
+    for key, amount in list(totals.items()):
+        if key != "total_line_items_price":
+            totals[f"current_{key.removeprefix('total_')}" if key == "subtotal_price" else f"current_{key}"] = amount
+    for key, amount in totals.items():
+        if key in order:
+            order[key] = format_money(amount, shop)
+            order[f"{key}_set"]["shop_money"]["amount"] = format_money(amount, shop)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import json
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from shopify_support import fixture_documents
+from shopify_support import FIXTURES_DIR, fixture_documents
 
 from mockserver.money import minor_unit
+from mockserver.shopify.consistency import problems
 
 DOCUMENTS = fixture_documents()
 IDS = sorted(DOCUMENTS)
@@ -137,3 +140,49 @@ def test_the_starter_set_covers_the_cases_users_meet() -> None:
         bool(line["tax_lines"]) for order in orders for line in order["shipping_lines"] if line["price"] != "0.00"
     ]
     assert True in shipping_taxed and False in shipping_taxed
+
+
+# -- multi-currency fixtures: payments in the customer's currency ---------------------------------
+
+
+def _multi_currency_fixtures() -> list[dict[str, Any]]:
+    documents = [
+        json.loads(path.read_text(encoding="utf-8"))
+        for path in sorted((FIXTURES_DIR / "shopify" / "orders").glob("*.json"))
+    ]
+    return [d for d in documents if d["order"]["presentment_currency"] != d["order"]["currency"]]
+
+
+def test_the_committed_set_has_a_jpy_shop_with_kwd_customers_paying_in_kwd() -> None:
+    found = _multi_currency_fixtures()
+    assert any((d["order"]["currency"], d["order"]["presentment_currency"]) == ("JPY", "KWD") for d in found)
+    for document in found:
+        order = document["order"]
+        assert {t["currency"] for t in document["transactions"]} == {order["presentment_currency"]}
+        paid = sum(
+            (Decimal(t["amount"]) for t in document["transactions"] if t["kind"] in ("sale", "capture")), Decimal(0)
+        )
+        assert paid == Decimal(order["total_price_set"]["presentment_money"]["amount"])
+
+
+def test_consistency_refuses_shop_currency_payments_on_a_multi_currency_order() -> None:
+    """What the committed set held before: a KWD customer's payment recorded in JPY."""
+    document = copy.deepcopy(_multi_currency_fixtures()[0])
+    order = document["order"]
+    sale = next(t for t in document["transactions"] if t["kind"] in ("sale", "capture"))
+    sale["currency"] = order["currency"]
+    sale["amount"] = order["total_price"]
+    found = dict(problems(document))
+    index = document["transactions"].index(sale)
+    assert found[f"$.transactions[{index}].currency"] == (
+        f"should be {order['presentment_currency']}, the order's presentment currency"
+    )
+    assert "$.transactions" in found  # the payments no longer add up to the presentment total
+
+
+def test_consistency_checks_presentment_totals_against_their_parts() -> None:
+    document = copy.deepcopy(_multi_currency_fixtures()[0])
+    money = document["order"]["total_line_items_price_set"]["presentment_money"]
+    money["amount"] = str(Decimal(money["amount"]) + 1)
+    found = dict(problems(document))
+    assert "(presentment money)" in found["$.order.total_line_items_price"]
