@@ -304,17 +304,17 @@ class Follower:
         self.coordination = coordination
         _create_schema(coordination)
         self._generation = _generation_map(coordination)
-        self._seen = -1
+        self._seen = b""  # the generation taken up last, as the 8 bytes it is stored in
         self._documents: dict[str, str] = {}
         self._lock = threading.Lock()
         server.watch_report = server.watch_report or WatchReport()
 
     def sync(self) -> None:
         """Called before every request: a read of 8 mapped bytes while nothing changed."""
-        if int.from_bytes(self._generation[:8], "little") == self._seen:
+        if self._generation[:8] == self._seen:
             return
         with self._lock:
-            generation = int.from_bytes(self._generation[:8], "little")
+            generation = self._generation[:8]
             if generation == self._seen:
                 return
             self._take_up()
