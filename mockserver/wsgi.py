@@ -117,10 +117,17 @@ def run(
 ) -> None:
     """Serve until interrupted (SIGINT, SIGTERM); granian restarts a worker that dies."""
     from granian import Granian
-    from granian.constants import Interfaces, SSLProtocols
+    from granian.constants import Interfaces
     from granian.log import LogLevels
 
     os.environ[SETTINGS_VARIABLE] = settings  # from `worker_settings`
+    tls: dict[str, Any] = {}
+    if certificate is not None:  # `serve --tls`
+        from granian.constants import SSLProtocols
+
+        # TLS 1.2 too (granian's default minimum is 1.3), as some HTTP clients still stop there
+        tls = {"ssl_cert": certificate.cert_file, "ssl_key": certificate.key_file}
+        tls["ssl_protocol_min"] = SSLProtocols.tls12
     server = Granian(
         WORKER_TARGET,
         address=host,
@@ -133,10 +140,7 @@ def run(
         respawn_failed_workers=True,
         workers_kill_timeout=10,
         log_level=LogLevels.warning,
-        # `serve --tls`: TLS 1.2 too (granian's default minimum is 1.3), as some HTTP clients still stop there
-        ssl_cert=certificate.cert_file if certificate else None,
-        ssl_key=certificate.key_file if certificate else None,
-        ssl_protocol_min=SSLProtocols.tls12,
+        **tls,
     )
     # granian warns when threads outnumber the cores; ours are for waiting (--latency), not computing
     logging.getLogger("_granian").addFilter(lambda record: "Python threads" not in record.getMessage())
