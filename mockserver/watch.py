@@ -47,8 +47,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("refund_mock.watch")
 
-ORDER_SUFFIXES = (".json",)
 DEBOUNCE_MS = 300  # an editor's save (write, rename, chmod) arrives as one batch
+RUST_TIMEOUT_MS = 200  # how often the loop wakes without changes (to notice a stop, or its parent gone)
+READY_TIMEOUT = 30.0  # seconds `serve` waits for the watches to be in place before it answers
 GENERATION_FILE = "watch-generation"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS watch_scenarios (
@@ -120,10 +121,11 @@ class Reloader:
             _create_schema(shared)
 
     def watched_folders(self) -> list[Path]:
-        """Each platform's `orders` folder, and the folders of the scenario files (editors save by
-        renaming, which a watch on the file itself would lose). Not recursive: a scenario file at
-        a project's root must not put a watch on every folder below it."""
+        """Each platform's folder (for `orders.ndjson`) and `orders` folder, and the folders of the
+        scenario files (editors save by renaming, which a watch on the file itself would lose).
+        Not recursive: a scenario file at a project's root must not watch every folder below it."""
         folders = {self.fixtures_dir / name / "orders" for name in self.server.platforms}
+        folders |= {self.fixtures_dir / name for name in self.server.platforms}
         folders |= {path.parent for path in self.scenario_files}
         return sorted(folder for folder in folders if folder.is_dir())
 
@@ -133,14 +135,20 @@ class Reloader:
         return path in self.scenario_files or self._platform_of(path) is not None
 
     def _platform_of(self, path: Path) -> str | None:
+        """The platform of an order file, in the layouts `fixture_files.order_files` reads."""
+        from mockserver.fixture_files import STREAM_SUFFIX, SUFFIXES
+
         try:
             parts = path.relative_to(self.fixtures_dir).parts
         except ValueError:
             return None
-        if len(parts) != 3 or parts[1] != "orders" or parts[0] not in self.server.platforms:
+        if not parts or parts[0] not in self.server.platforms or parts[-1].startswith("."):
             return None
-        name = parts[2]
-        return parts[0] if name.endswith(ORDER_SUFFIXES) and not name.startswith(".") else None
+        if len(parts) == 2:
+            return parts[0] if parts[1] == f"orders{STREAM_SUFFIX}" else None
+        if len(parts) == 3 and parts[1] == "orders":
+            return parts[0] if path.suffix in SUFFIXES else None
+        return None
 
     def apply(self, changed: Iterable[Path]) -> None:
         """Take up every changed file; each one's failure is reported, never raised."""
@@ -170,28 +178,57 @@ class Reloader:
         return True
 
     def _order_file(self, platform_name: str, path: Path) -> bool:
+        """Take up the orders of one file (JSON, YAML or ndjson, read as at start-up)."""
+        from mockserver.fixture_files import documents
+
         shown = str(path.relative_to(self.fixtures_dir))
         if not path.exists():
             self._digests.pop(path, None)
-            log.warning("watch: %s was removed; its order stays served until a restart", shown)
+            log.warning("watch: %s was removed; its orders stay served until a restart", shown)
             return self._forget(shown)
-        data = path.read_bytes()
-        if not self._changed(path, data):
+        if not self._changed(path, path.read_bytes()):
             return False
-        try:
-            document = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as error:
-            return self._refuse(shown, f"not valid JSON ({error}); the last good version stays served")
         platform = self.server.platforms[platform_name]
-        violations = self.server.fixture_violations(platform, document)
-        if violations:
-            first = violations[0]
-            return self._refuse(
-                shown, f"{first.field or '(document)'}: {first.message}; the last good version stays served"
-            )
-        order_id = self.server.load_order(platform, document, baseline=True)
-        log.warning("watch: %s reloaded: %s order %s replaced, with its refunds", shown, platform_name, order_id)
+        loaded: list[tuple[int, dict[str, Any]]] = []
+        for entry in documents(path):
+            where = entry.location.replace(str(path), shown, 1)
+            if entry.error is not None:
+                reason = entry.error.replace(str(path), shown, 1).removeprefix(f"{where}: ")
+                return self._refuse(shown, self._stays(where, shown, reason))
+            violations = self.server.fixture_violations(platform, entry.document)
+            if violations:
+                first = violations[0]
+                return self._refuse(shown, self._stays(where, shown, f"{first.field or '(document)'}: {first.message}"))
+            loaded.append((platform.read_fixture(entry.document).order_id, entry.document))
+        # every document is good: only then is anything replaced, so a file is taken up whole or not at
+        # all; an order whose document is the one already loaded (an ndjson file's other lines) keeps
+        # its refunds
+        replaced = []
+        store = self.server.store
+        for order_id, document in loaded:
+            if store.baseline_text(platform_name, order_id) == json.dumps(platform.read_fixture(document).document):
+                continue
+            self.server.load_order(platform, document, baseline=True)
+            replaced.append(order_id)
+            self._warn_inconsistent(platform, where=shown, document=document)
+        if not replaced:
+            return self._forget(shown)
+        shown_ids = ", ".join(str(order_id) for order_id in replaced[:5]) + (" ..." if len(replaced) > 5 else "")
+        log.warning("watch: %s reloaded: %s order %s replaced, with its refunds", shown, platform_name, shown_ids)
         return self._taken_up(shown)
+
+    @staticmethod
+    def _stays(where: str, shown: str, reason: str) -> str:
+        line = f"{where.removeprefix(shown + ':')}: " if where != shown else ""
+        return f"{'line ' + line if line else ''}{reason}; the last good version stays served"
+
+    def _warn_inconsistent(self, platform: Any, *, where: str, document: Any) -> None:
+        """Served as at start-up, with a warning in the log, when its figures do not add up."""
+        consistency = getattr(platform, "consistency", None)
+        problems = consistency(document) if consistency is not None else []
+        if problems:
+            field_name, reason = problems[0]
+            log.warning("watch: %s served, but it fails the consistency rules: %s: %s", where, field_name, reason)
 
     def _scenario_file(self, path: Path, given: Path) -> bool:
         from mockserver.scenarios import ScenarioError, read_yaml
@@ -347,13 +384,20 @@ def follow(app: Any) -> Follower:
 # -- running the watch ---------------------------------------------------------------------------
 
 
-def watch_loop(reloader: Reloader, stop: threading.Event, still_wanted: Any = None) -> None:
-    """Apply each batch of changes until `stop` is set (or `still_wanted()` turns false)."""
+def watch_loop(reloader: Reloader, stop: threading.Event, still_wanted: Any = None, ready: Any = None) -> None:
+    """Apply each batch of changes until `stop` is set (or `still_wanted()` turns false).
+
+    `ready` (an event) is set once the folders are watched: its first yield, empty after
+    `RUST_TIMEOUT_MS` without changes, comes after the watches are in place, so `serve` can wait
+    for it before it answers, and an edit made right after start-up is never missed.
+    """
     from watchfiles import watch
 
     folders = reloader.watched_folders()
     if not folders:
         log.warning("watch: nothing to watch")
+        if ready is not None:
+            ready.set()
         return
     log.warning("watch: watching %s", ", ".join(str(folder) for folder in folders))
     for changes in watch(
@@ -361,11 +405,13 @@ def watch_loop(reloader: Reloader, stop: threading.Event, still_wanted: Any = No
         watch_filter=lambda _change, path: reloader.wanted(Path(path)),
         debounce=DEBOUNCE_MS,
         stop_event=stop,
-        rust_timeout=1000,
+        rust_timeout=RUST_TIMEOUT_MS,
         yield_on_timeout=True,
         raise_interrupt=False,
         recursive=False,
     ):
+        if ready is not None and not ready.is_set():
+            ready.set()
         if still_wanted is not None and not still_wanted():
             return
         if changes:
@@ -373,21 +419,29 @@ def watch_loop(reloader: Reloader, stop: threading.Event, still_wanted: Any = No
 
 
 def start_thread(server: MockServer, fixtures_dir: Path, scenario_files: Iterable[Path]) -> threading.Event:
-    """Single process: the watch in a daemon thread of the server; set the event returned to stop it."""
+    """Single process: the watch in a daemon thread of the server, watching when this returns;
+    set the event returned to stop it."""
     reloader = Reloader(server, fixtures_dir, scenario_files)
-    stop = threading.Event()
-    threading.Thread(target=_guarded, args=(reloader, stop), name="refund-mock-watch", daemon=True).start()
+    stop, ready = threading.Event(), threading.Event()
+    arguments = (reloader, stop, None, ready)
+    threading.Thread(target=_guarded, args=arguments, name="refund-mock-watch", daemon=True).start()
+    ready.wait(READY_TIMEOUT)
     return stop
 
 
-def _guarded(reloader: Reloader, stop: threading.Event, still_wanted: Any = None) -> None:
+def _guarded(reloader: Reloader, stop: threading.Event, still_wanted: Any = None, ready: Any = None) -> None:
     try:
-        watch_loop(reloader, stop, still_wanted)
+        watch_loop(reloader, stop, still_wanted, ready)
     except Exception:  # the watch may end; the server goes on serving
         log.exception("watch: stopped watching after an error; restart the server to watch again")
+    finally:
+        if ready is not None:
+            ready.set()  # nobody waits for a watch that ended
 
 
-def run_watcher_process(settings: str, fixtures_dir: Path, scenario_files: list[Path], parent: int) -> None:
+def run_watcher_process(
+    settings: str, fixtures_dir: Path, scenario_files: list[Path], parent: int, ready: Any = None
+) -> None:
     """Under `--workers`: the watcher process's body, until the `serve` process that forked it ends."""
     from mockserver.app import create_app, server_of
     from mockserver.shared import Coordination
@@ -398,4 +452,4 @@ def run_watcher_process(settings: str, fixtures_dir: Path, scenario_files: list[
     config.journal_size = 0
     server = server_of(create_app(config))
     reloader = Reloader(server, fixtures_dir, scenario_files, shared=Coordination(config.run_dir))
-    _guarded(reloader, threading.Event(), still_wanted=lambda: os.getppid() == parent)
+    _guarded(reloader, threading.Event(), still_wanted=lambda: os.getppid() == parent, ready=ready)

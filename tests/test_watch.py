@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import pytest
 import requests
+import yaml
 
 from tests.conftest import FIXTURES_DIR
 from tests.test_serve import start_serve, stop, wait_for_health
@@ -183,6 +184,9 @@ def test_a_broken_order_file_is_reported_and_the_last_good_version_stays(watched
     errors = eventually(lambda: watched.watch_errors() or None, "the broken file in /__mock/health")
     assert list(errors) == [str(ORDER_FILE)]
     assert "not valid JSON" in errors[str(ORDER_FILE)]
+    health = watched.health()
+    assert health["status"] == "degraded"
+    assert any(str(ORDER_FILE) in reason for reason in health["reasons"])
     assert watched.process.poll() is None  # the server never stops because of an edit
     assert watched.email() == "first.edit@example.com"
     assert refund["id"] in refund_ids(watched)  # nothing replaced: the refund is still there
@@ -204,6 +208,7 @@ def test_a_broken_order_file_is_reported_and_the_last_good_version_stays(watched
     watched.order_file().write_text(json.dumps(good))
     watched.wait_for_email("fixed@example.com")
     assert watched.watch_errors() == {}
+    assert watched.health()["status"] == "ok"
 
 
 def test_a_new_order_file_is_served(watched: Watched) -> None:
@@ -272,3 +277,53 @@ def test_under_workers_every_worker_takes_up_the_change(files: tuple[Path, Path]
                 status, order = workers.call("GET", f"{ORDER_PATH}.json", headers=SHOPIFY_HEADERS)
                 assert order["order"]["email"] == "workers@example.com"
         assert watched.process.poll() is None
+
+
+def test_an_ndjson_line_edited_replaces_only_its_order(tmp_path: Path) -> None:
+    fixtures = tmp_path / "fixtures"
+    (fixtures / "bigcommerce" / "orders").mkdir(parents=True)
+    (fixtures / "shopify").mkdir()
+    stream = fixtures / "shopify" / "orders.ndjson"
+    first = json.loads((FIXTURES_DIR / "shopify" / "orders" / "3012450010101.json").read_text())
+    second = json.loads((FIXTURES_DIR / ORDER_FILE).read_text())
+    stream.write_text(f"{json.dumps(first)}\n{json.dumps(second)}\n")
+    scenarios = tmp_path / "scenarios.yaml"
+    scenarios.write_text(SCENARIO_FILE.format(status=404, message="Not Found"))
+    with serve_watching(fixtures, scenarios) as watched:
+        refund = refund_one_unit(watched)  # on the second line's order
+        first["order"]["email"] = "line.one@example.com"
+        stream.write_text(f"{json.dumps(first)}\n{json.dumps(second)}\n")
+        eventually(
+            lambda: (
+                True
+                if watched.get("/admin/api/2020-10/orders/3012450010101.json").json()["order"]["email"]
+                == "line.one@example.com"
+                else None
+            ),
+            "the first line's order edited",
+        )
+        assert refund_ids(watched) == [refund["id"]]  # the unchanged line's order kept its refund
+
+        stream.write_text(f"{json.dumps(first)}\nnot json\n")
+        errors = eventually(lambda: watched.watch_errors() or None, "the broken line in /__mock/health")
+        assert list(errors) == ["shopify/orders.ndjson"]
+        assert errors["shopify/orders.ndjson"].startswith("line 2: ")
+        assert refund_ids(watched) == [refund["id"]]
+
+
+def test_a_yaml_order_file_is_watched_too(files: tuple[Path, Path]) -> None:
+    fixtures, scenarios = files
+    document = json.loads((FIXTURES_DIR / "bigcommerce" / "orders" / "101.json").read_text())
+    yaml_file = fixtures / "bigcommerce" / "orders" / "101.yaml"
+    with serve_watching(fixtures, scenarios) as watched:
+        document["order"]["customer_message"] = "edited as YAML"
+        yaml_file.write_text(yaml.safe_dump(document))
+        path = f"/stores/{document['store_hash']}/v2/orders/101"  # the order is pinned to its store
+        headers = {"X-Auth-Token": "watch-test"}
+        answer = eventually(
+            lambda: (lambda got: got if got.status_code == 200 else None)(
+                requests.get(f"{watched.base}{path}", headers=headers, timeout=10)
+            ),
+            "the YAML order served",
+        )
+        assert answer.json()["customer_message"] == "edited as YAML"
