@@ -7,7 +7,6 @@ its `requests` session trusts the mock's local CA through `REQUESTS_CA_BUNDLE`.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,11 +20,6 @@ from tests.test_tls import serve_https
 
 STORE_HASH = "xxazhvt7gd"  # unpinned fixture orders answer under any store hash
 ORDER_ID = 100  # a committed fixture order
-# The rate-limit headers and `serve --throttle` arrive with the rate-limit buckets (`mockserver.ratelimit`);
-# until then the two tests that read them are skipped, and they run as soon as it is there.
-needs_rate_limits = pytest.mark.skipif(
-    importlib.util.find_spec("mockserver.ratelimit") is None, reason="the rate-limit headers are not built yet"
-)
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +65,6 @@ def throttled_client(
     )
 
 
-@needs_rate_limits
 def test_the_clients_rate_limit_management_reacts_to_the_mocks_headers(
     throttled_https_mock: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -91,7 +84,6 @@ def test_the_clients_rate_limit_management_reacts_to_the_mocks_headers(
     assert 0 < state["ms_until_reset"] <= 30000
 
 
-@needs_rate_limits
 def test_a_spent_window_raises_the_clients_rate_limiting_exception(
     throttled_https_mock: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
