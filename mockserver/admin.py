@@ -65,6 +65,8 @@ def get_health(context: RequestContext) -> Reply:
     }
     if reasons:
         body["reasons"] = reasons
+    if server.watch_report is not None:  # `serve --watch`
+        body["watch"] = server.watch_report.summary()
     return Reply(200, body)
 
 

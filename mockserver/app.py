@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from flask import Flask, Request, Response, request
@@ -42,6 +42,9 @@ from mockserver.prefer import Choice, ExampleChooser, PreferenceError, parse_pre
 from mockserver.ratelimit import TABLE_FILE, RateLimits, with_rate_limit_headers
 from mockserver.scenarios import Action, Catalog, Probe, ScenarioBook, UnknownScenario, selected_names
 from mockserver.store import Store
+
+if TYPE_CHECKING:
+    from mockserver.watch import WatchReport
 
 log = logging.getLogger("refund_mock")
 
@@ -244,6 +247,7 @@ class MockServer:
         self.fixture_problems: list[str] = []  # loaded, but failing the consistency rules, one line per file
         self.fixture_notes: list[str] = []  # deliberate emptiness, worth a word at start-up
         self.orders_from_state = 0  # orders a kept state file already held, served as it has them
+        self.watch_report: WatchReport | None = None  # `serve --watch` (mockserver.watch)
         if config.load_fixtures:
             self.load_fixture_dir(config.fixtures_dir or data_dir("fixtures"), required=config.fixtures_dir is not None)
 
@@ -368,6 +372,9 @@ class MockServer:
         reasons = [f"fixture skipped: {problem}" for problem in self.fixture_errors]
         reasons += [f"fixture fails the consistency rules: {problem}" for problem in self.fixture_problems]
         reasons += [f"built-in scenario skipped: {problem}" for problem in self.scenarios.problems]
+        if self.watch_report is not None:  # `serve --watch`: a file whose last version was refused
+            refused = sorted(self.watch_report.errors.items())
+            reasons += [f"watched file refused: {file}: {why}" for file, why in refused]
         return reasons
 
     def close(self) -> None:

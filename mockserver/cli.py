@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import click
 
+from mockserver.cli_tls import ServerCertificate, server_certificate, tls_options, trust_lines
 from mockserver.listen import CannotListen, bound_name, check_port_free, is_loopback, reach
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ class LazyGroup(click.Group):
     lazy_commands: ClassVar[dict[str, str]] = {
         "fixtures": "mockserver.fixtures:fixtures",
         "fuzz": "mockserver.fuzz:fuzz",
+        "tls": "mockserver.cli_tls:tls",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -198,6 +200,13 @@ def main() -> None:
     help="With --workers: Python threads per worker (default 4, or 64 with --latency). A request waiting on "
     "--latency or a scenario delay holds one.",
 )
+@tls_options
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Reload edited fixture order files and --scenarios files while serving; a broken file is reported "
+    "(log, /__mock/health) and its last good version stays served.",
+)
 def serve(
     host: str,
     port: int,
@@ -219,9 +228,15 @@ def serve(
     workers: int | None,
     proxy_text: str | None,
     threads: int | None,
+    tls: bool,
+    tls_dir: Path | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    watch: bool,
 ) -> None:
     """Serve both platforms' refund APIs and the /__mock admin API."""
     check_admin_token(host, admin_token)
+    certificate = server_certificate(tls, tls_dir, tls_cert, tls_key)
     proxy = _parse_proxy(proxy_text)
     if proxy and workers:
         raise click.UsageError(
@@ -244,6 +259,7 @@ def serve(
     # With workers, the state file and the run folder (journal, run-time scenarios, counters)
     # are shared by the processes; without --state the state lives in the run folder too.
     run_dir = Path(tempfile.mkdtemp(prefix="refund-mock-run-")) if workers else None
+    watcher: multiprocessing.process.BaseProcess | None = None
     settings = {
         "fixtures_dir": fixtures_dir,
         "strict_fixtures": strict,
@@ -271,21 +287,33 @@ def serve(
 
             from mockserver.serving import MockRequestHandler
 
-            app = _start(host, port, None, settings, latency, threads, notes)
+            app = _start(host, port, None, settings, latency, threads, notes, certificate, watch)
+            ssl_context = (str(certificate.cert_file), str(certificate.key_file)) if certificate else None
             run_simple(
-                host, port, app, threaded=True, use_reloader=False, request_handler=MockRequestHandler
+                host,
+                port,
+                app,
+                threaded=True,
+                use_reloader=False,
+                request_handler=MockRequestHandler,
+                ssl_context=ssl_context,
             )  # returns on Ctrl-C and SIGTERM
             return
         # The fixtures are loaded into the state file by a short-lived child process, so that
         # the parent of the workers (which only supervises them) never holds the app, the
         # specs or the garbage of loading thousands of orders: its memory stays that of granian.
         worker_settings, worker_threads = _in_child(
-            _prepare_workers, host, port, workers, settings, latency, threads, notes
+            _prepare_workers, host, port, workers, settings, latency, threads, notes, certificate, watch
         )
         from mockserver.wsgi import run
 
-        run(host, port, workers, worker_settings, worker_threads)  # granian stops on Ctrl-C and SIGTERM
+        if watch:
+            watcher = start_watcher_process(worker_settings, fixtures_dir, list(scenario_files))
+        run(host, port, workers, worker_settings, worker_threads, certificate)  # granian stops on Ctrl-C and SIGTERM
     finally:
+        if watcher is not None:
+            watcher.terminate()
+            watcher.join(10)
         if app is not None:
             from mockserver.app import server_of
 
@@ -335,6 +363,8 @@ def _start(
     latency: str | None,
     threads: int | None,
     notes: Notes | None = None,
+    certificate: ServerCertificate | None = None,
+    watch: bool = False,
 ) -> Flask:
     """Build the app (checking the scenario files, loading the fixtures) and print where it serves."""
     notes = notes or Notes(has_tokens=settings.get("tokens") is not None, kept_state=None)
@@ -349,7 +379,9 @@ def _start(
     except (ConfigError, FixtureError) as error:
         raise click.ClickException(str(error)) from error
     server = server_of(app)
-    reachable = reach(host, port)
+    if watch:
+        server.config.extra["watch"] = True  # the workers follow the watcher process (mockserver.watch)
+    reachable = reach(host, port, "https" if certificate else "http")
     base = reachable.urls[0]
     if workers:
         from mockserver.wsgi import threads_for
@@ -398,6 +430,22 @@ def _start(
         click.echo(f"  warning: {note}", err=True)
     for problem in server.scenarios.problems:
         click.echo(f"  skipped built-in scenario: {problem}", err=True)
+    if certificate is not None:
+        for line in trust_lines(certificate):
+            click.echo(f"  {line}")
+        if certificate.ca_file is not None and not is_loopback(host):
+            click.echo(
+                f"  warning: the certificate names only localhost, 127.0.0.1 and ::1: clients reaching {host} "
+                "by another name refuse it (serve your own with --tls-cert/--tls-key)",
+                err=True,
+            )
+    if watch:
+        click.echo(f"  watching {_watched(settings)} for changes (broken files: /__mock/health `watch`)")
+        if not workers:
+            from mockserver.openapi import data_dir
+            from mockserver.watch import start_thread
+
+            start_thread(server, settings["fixtures_dir"] or data_dir("fixtures"), settings["scenario_files"])
     return app
 
 
@@ -409,12 +457,18 @@ def _prepare_workers(
     latency: str | None,
     threads: int | None,
     notes: Notes,
+    certificate: ServerCertificate | None = None,
+    watch: bool = False,
 ) -> tuple[str, int]:
     """In the child: load the state and check the settings; returns what the workers are started with."""
     from mockserver.app import server_of
     from mockserver.wsgi import threads_for, worker_settings
 
-    server = server_of(_start(host, port, workers, settings, latency, threads, notes))
+    server = server_of(_start(host, port, workers, settings, latency, threads, notes, certificate, watch))
+    if watch:
+        from mockserver.watch import seed_shared
+
+        seed_shared(server, settings["scenario_files"])
     prepared = (
         worker_settings(server.config, list(server.fixture_errors), list(server.fixture_problems)),
         threads_for(server.config, threads),
@@ -456,6 +510,35 @@ def _child_main(sender: Connection, function: Callable[..., Any], arguments: tup
         raise
     finally:
         sender.close()
+
+
+def _url_host(host: str) -> str:
+    """`::1` -> `[::1]`, as a URL writes an IPv6 address."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def _watched(settings: dict[str, Any]) -> str:
+    fixtures = settings["fixtures_dir"] or "the committed fixtures"
+    files = [str(path) for path in settings["scenario_files"]]
+    return ", ".join([f"{fixtures} (orders)", *files])
+
+
+def start_watcher_process(
+    settings: str, fixtures_dir: Path | None, scenario_files: list[Path]
+) -> multiprocessing.process.BaseProcess:
+    """`serve --watch --workers N`: one forked process reloads for every worker (mockserver.watch)."""
+    import os
+
+    from mockserver.openapi import data_dir
+    from mockserver.watch import READY_TIMEOUT, run_watcher_process
+
+    context = multiprocessing.get_context("fork")
+    ready = context.Event()
+    arguments = (settings, fixtures_dir or data_dir("fixtures"), scenario_files, os.getpid(), ready)
+    process = context.Process(target=run_watcher_process, args=arguments, name="refund-mock-watch", daemon=True)
+    process.start()
+    ready.wait(READY_TIMEOUT)  # watching before the workers answer: an edit made at once is not missed
+    return process
 
 
 def _parse_proxy(text: str | None) -> dict[str, str]:

@@ -86,14 +86,14 @@ class Reach:
     wildcard: bool
 
 
-def reach(host: str, port: int) -> Reach:
+def reach(host: str, port: int, scheme: str = "http") -> Reach:
     """The URLs to print: for `0.0.0.0` or `::`, loopback and each interface's address."""
     family = WILDCARDS.get(host.strip("[]"))
     if family is None:
-        return Reach([f"http://{url_host(host)}:{port}"], wildcard=False)
+        return Reach([f"{scheme}://{url_host(host)}:{port}"], wildcard=False)
     loopback = "127.0.0.1" if family == socket.AF_INET else "::1"
     addresses = [loopback, *(address for address in interface_addresses(family) if address != loopback)]
-    return Reach([f"http://{url_host(address)}:{port}" for address in addresses], wildcard=True)
+    return Reach([f"{scheme}://{url_host(address)}:{port}" for address in addresses], wildcard=True)
 
 
 def interface_addresses(family: socket.AddressFamily) -> list[str]:

@@ -704,6 +704,18 @@ class ScenarioBook:
                 self._startup[scenario.name] = scenario
             self._publish()
 
+    def replace_file(self, file: str, scenarios: Iterable[Scenario]) -> None:
+        """`serve --watch`: a scenario file's scenarios swapped for its new version at once.
+
+        Scenarios the new version no longer has are dropped; run-time ones are left alone.
+        """
+        with self._lock:
+            for name in [name for name, old in self._startup.items() if old.source == "file" and old.file == file]:
+                del self._startup[name]
+            for scenario in scenarios:
+                self._startup[scenario.name] = scenario
+            self._publish()
+
     def add_runtime(self, document: Any) -> list[Scenario]:
         """Compile and add a document; a later scenario replaces an earlier one of the same name."""
         scenarios = self.compiler.document(document, "runtime")

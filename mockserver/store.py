@@ -474,6 +474,15 @@ class Store:
         with self._write() as connection:
             return self._next_id(connection, name, start)
 
+    def baseline_text(self, platform: str, order_id: int) -> str | None:
+        """The order's baseline document as stored (`serve --watch` leaves an unchanged order alone)."""
+        row = (
+            self._connection()
+            .execute("SELECT document FROM baseline WHERE platform = ? AND order_id = ?", (platform, order_id))
+            .fetchone()
+        )
+        return row[0] if row else None
+
     def reset(self, reindex: Callable[[str, int, dict[str, Any]], list[tuple[int, str, dict[str, Any]]]]) -> None:
         """Every order back to its baseline document; refunds re-indexed by `reindex`.
 

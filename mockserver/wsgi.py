@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the parent of the workers runs `run` without importing the 
     from flask import Flask
 
     from mockserver.app import MockConfig
+    from mockserver.tls import ServerCertificate
 
 SETTINGS_VARIABLE = "REFUND_MOCK_WORKER_SETTINGS"
 WORKER_TARGET = "mockserver.wsgi:create_worker_app"
@@ -64,6 +65,7 @@ def worker_settings(config: MockConfig, fixture_errors: list[str], fixture_probl
             "admin_origins": config.admin_origins,
             "fixture_errors": fixture_errors,
             "fixture_problems": fixture_problems or [],
+            "watch": bool(config.extra.get("watch")),
         }
     )
 
@@ -91,6 +93,7 @@ def worker_config(text: str) -> tuple[MockConfig, list[str], list[str]]:
         allowed_hosts=list(settings["allowed_hosts"]),
         admin_origins=list(settings["admin_origins"]),
         connection_faults=False,
+        extra={"watch": bool(settings.get("watch"))},
     )
     return config, list(settings["fixture_errors"]), list(settings.get("fixture_problems", []))
 
@@ -111,10 +114,16 @@ def create_worker_app() -> Flask:
     if text is None:
         raise RuntimeError(f"{SETTINGS_VARIABLE} is not set: start workers with `refund-mock serve --workers N`")
     config, fixture_errors, fixture_problems = worker_config(text)
+    if config.extra.get("watch"):
+        config.scenario_files = []  # `serve --watch`: their last good versions come from the run folder
     app = create_app(config)
     server = server_of(app)
     server.fixture_errors = fixture_errors  # health reports what the parent skipped...
     server.fixture_problems = fixture_problems  # ...and what it served although it does not add up
+    if config.extra.get("watch"):
+        from mockserver.watch import follow
+
+        follow(app)
     return app
 
 
@@ -124,13 +133,22 @@ def threads_for(config: MockConfig, threads: int | None) -> int:
     return THREADS_WITH_LATENCY if config.latency_ms else THREADS
 
 
-def run(host: str, port: int, workers: int, settings: str, threads: int) -> None:
+def run(
+    host: str, port: int, workers: int, settings: str, threads: int, certificate: ServerCertificate | None = None
+) -> None:
     """Serve until interrupted (SIGINT, SIGTERM); granian restarts a worker that dies."""
     from granian import Granian
     from granian.constants import Interfaces
     from granian.log import LogLevels
 
     os.environ[SETTINGS_VARIABLE] = settings  # from `worker_settings`
+    tls: dict[str, Any] = {}
+    if certificate is not None:  # `serve --tls`
+        from granian.constants import SSLProtocols
+
+        # TLS 1.2 too (granian's default minimum is 1.3), as some HTTP clients still stop there
+        tls = {"ssl_cert": certificate.cert_file, "ssl_key": certificate.key_file}
+        tls["ssl_protocol_min"] = SSLProtocols.tls12
     server = Granian(
         WORKER_TARGET,
         address=host,
@@ -143,6 +161,7 @@ def run(host: str, port: int, workers: int, settings: str, threads: int) -> None
         respawn_failed_workers=True,
         workers_kill_timeout=10,
         log_level=LogLevels.warning,
+        **tls,
     )
     # granian warns when threads outnumber the cores; ours are for waiting (--latency), not computing
     logging.getLogger("_granian").addFilter(lambda record: "Python threads" not in record.getMessage())
