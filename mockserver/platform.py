@@ -140,3 +140,6 @@ class Platform(Api):
     # ^ (refund id, created-at ISO text, refund as the list endpoints render it) for every
     #   refund inside a fixture document, so the store can index them for cross-order listings
     base_path_example: str  # printed at start-up, e.g. "/admin/api/2020-10"
+    # what is left to refund on a fixture document, computed by the platform's engine
+    # (`GET /__mock/orders`, the dashboard): units, money and the refunds so far
+    balance_of: Callable[[dict[str, Any]], dict[str, Any]] | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mockserver.platform import Platform
 from mockserver.shopify.exceptions import ShopifyErrors
-from mockserver.shopify.models import read_fixture, refunds_of
+from mockserver.shopify.models import balance, read_fixture, refunds_of
 from mockserver.shopify.responses import HANDLERS
 
 PLATFORM = Platform(
@@ -16,5 +16,6 @@ PLATFORM = Platform(
     read_fixture=read_fixture,
     fixture_schema="ShopifyFixtureDocument",
     refunds_of=refunds_of,
+    balance_of=balance,
     base_path_example="/admin/api/2020-10",
 )
