@@ -18,7 +18,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 # Only the page's own files: a page that can load nothing from elsewhere works offline and
 # cannot be turned against the mock by injected markup.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 
