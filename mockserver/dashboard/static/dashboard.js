@@ -195,7 +195,7 @@ function renderOrders(answer) {
             { className: "refunds" },
             ...order.refunds.map((refund) =>
               el("li", {
-                text: `${refund.id}: ${refund.amount} ${order.currency}, ${refund.units} units${refund.created_at ? ", " + refund.created_at : ""}`,
+                text: `${refund.id}: ${refund.amount} ${order.currency}, ${refund.units} ${refund.units === 1 ? "unit" : "units"}${refund.created_at ? ", " + refund.created_at : ""}`,
               }),
             ),
           )
