@@ -390,9 +390,10 @@ class MockServer:
         response: Response | None = None,
     ) -> None:
         environ = req.environ
+        method = environ["REQUEST_METHOD"]
         self.journal.record(
             time=wall_time,
-            method=environ["REQUEST_METHOD"],
+            method=method,
             path=req.path,
             query=environ.get("QUERY_STRING", ""),
             operation_id=operation.operation_id if operation is not None else None,
@@ -402,7 +403,7 @@ class MockServer:
             duration_ms=(time.perf_counter() - started) * 1000,
             body=environ.get(BODY_KEY),
             body_json=environ.get(RAW_BODY_KEY),
-            response_json=response_json_of(response, status, fault),
+            response_json=response_json_of(response, status, fault, method),
         )
 
     def respond(self, operation: Operation | None, reply: Reply, *, garble: bool = False) -> Response:

@@ -297,10 +297,10 @@ class SharedJournal(Journal):
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
-def response_json_of(response: Any, status: int, fault: str | None) -> bytes | None:
+def response_json_of(response: Any, status: int, fault: str | None, method: str) -> bytes | None:
     """The JSON of an answer the pipeline built (one bytes item, `direct_passthrough`), to journal;
-    None when it is larger than MAX_BODY_BYTES, garbled on purpose or never sent."""
-    if not status or fault is not None:
+    None when it is larger than MAX_BODY_BYTES, garbled on purpose or never sent (HEAD)."""
+    if not status or fault is not None or method == "HEAD":
         return None
     parts = getattr(response, "response", None)
     if not isinstance(parts, list) or len(parts) != 1 or not isinstance(parts[0], bytes):

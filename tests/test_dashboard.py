@@ -44,7 +44,8 @@ def test_the_page_is_served_with_its_own_files_only(client: Any) -> None:
     assert "default-src 'none'" in policy and "connect-src 'self'" in policy
     html = page.get_data(as_text=True)
     assets = re.findall(r'(?:src|href)="([^"#]+)"', html)
-    assert sorted(assets) == ["/__mock/ui/dashboard.css", "/__mock/ui/dashboard.js"]
+    assert sorted(assets) == ["/__mock/ui/dashboard.css", "/__mock/ui/dashboard.js", "data:,"]  # data: the empty icon
+    assets.remove("data:,")
     for asset in assets:
         assert client.get(asset).status_code == 200
 
@@ -233,6 +234,12 @@ def test_an_answer_over_the_limit_is_journaled_as_null(client: Any) -> None:
     assert len(got.get_data()) > MAX_BODY_BYTES
     entry = client.get("/__mock/requests?limit=1").get_json()["requests"][0]
     assert (entry["status"], entry["response"]) == (200, None)
+
+
+def test_a_head_request_journals_no_answer(client: Any) -> None:
+    assert client.head(f"{BASE}/orders/{SHOPIFY_ORDER}/transactions.json", headers=SHOPIFY).get_data() == b""
+    entry = client.get("/__mock/requests?limit=1").get_json()["requests"][0]
+    assert (entry["method"], entry["status"], entry["response"]) == ("HEAD", 200, None)
 
 
 def test_a_garbled_answer_is_journaled_as_null(client: Any) -> None:

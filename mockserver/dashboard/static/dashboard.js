@@ -2,11 +2,20 @@
 "use strict";
 
 const JOURNAL_POLL_MS = 500; // new requests show within a second
-const SLOW_POLL_MS = 2000; // scenarios and orders
+const SLOW_POLL_MS = 2000; // scenarios; orders too when a request came in since
+const ORDERS_REFRESH_MS = 10000; // orders at least this often (an order loaded through the admin API)
 const JOURNAL_SHOWN = 200;
 const TOKEN_KEY = "refund-mock-admin-token";
 
-const state = { token: null, entries: new Map(), journalKey: "", selected: null, scenariosKey: "", ordersKey: "" };
+const state = {
+  token: null,
+  entries: new Map(),
+  journalKey: "",
+  selected: null,
+  scenariosKey: "",
+  ordersKey: "",
+  ordersRead: 0, // when the orders were last read (ms)
+};
 
 function $(selector) {
   return document.querySelector(selector);
@@ -78,6 +87,7 @@ function renderJournal(answer) {
   const key = `${answer.count}:${requests.length ? requests[0].id : 0}`;
   if (key === state.journalKey) return;
   state.journalKey = key;
+  state.ordersRead = 0; // a request may have changed an order: read them at the next slow poll
   state.entries = new Map(requests.map((entry) => [entry.id, entry]));
   const focusedId = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.id : null;
   const rows = requests.map((entry) => {
@@ -235,7 +245,10 @@ function renderOrders(answer) {
 async function pollSlow() {
   try {
     renderScenarios(await api("GET", "/__mock/scenarios"));
-    renderOrders(await api("GET", "/__mock/orders"));
+    if (Date.now() - state.ordersRead >= ORDERS_REFRESH_MS) {
+      state.ordersRead = Date.now();
+      renderOrders(await api("GET", "/__mock/orders"));
+    }
   } catch (error) {
     // shown in the status line
   }
@@ -247,6 +260,7 @@ async function reset() {
   try {
     await api("POST", "/__mock/reset");
     state.journalKey = state.scenariosKey = state.ordersKey = "";
+    state.ordersRead = 0;
     say("The mock is back to start-up: journal empty, orders as loaded, scenarios as loaded.");
     await Promise.all([pollJournal(), pollSlow()]);
   } catch (error) {
@@ -274,6 +288,7 @@ function start() {
     state.token = $("#token").value;
     sessionStorage.setItem(TOKEN_KEY, state.token);
     $("#token-form").hidden = true;
+    state.ordersRead = 0;
     say("Token set.");
     pollJournal();
     pollSlow();
