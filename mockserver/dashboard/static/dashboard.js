@@ -75,7 +75,8 @@ function showDetail(id, moveFocus) {
   $("#detail").hidden = false;
   $("#detail-heading").textContent = `${entry.method} ${entry.path}${entry.query ? "?" + entry.query : ""} → ${entry.status}`;
   $("#detail-request").textContent = pretty(entry.body);
-  $("#detail-response").textContent = pretty(entry.response);
+  // `serve --proxy`: the store answered, and the journal keeps its answer under `proxy`
+  $("#detail-response").textContent = pretty(entry.proxy ? entry.proxy.response : entry.response);
   for (const row of document.querySelectorAll("#journal tbody tr")) {
     row.classList.toggle("selected", row.dataset.id === String(id));
   }
