@@ -12,7 +12,6 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import math
 import random
 import re
 import time
@@ -24,14 +23,16 @@ from typing import Any
 
 import orjson
 from flask import Flask, Request, Response, request
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException
 from werkzeug.sansio.utils import get_content_length
 
 from mockserver import dashboard, faults
+from mockserver.bodies import BodyProblem, decode_json, read_at_most, strip_bom
 from mockserver.cors import install_cors
 from mockserver.journal import DEFAULT_SIZE as DEFAULT_JOURNAL_SIZE
 from mockserver.journal import MAX_BODY_BYTES as JOURNAL_BODY_BYTES
 from mockserver.journal import Journal, SharedJournal, response_json_of
+from mockserver.limits import install_url_limit
 from mockserver.openapi import Operation, Spec, data_dir, load_spec
 from mockserver.platform import Api, MockHTTPError, Platform, Reply, RequestContext, Violation
 from mockserver.prefer import Choice, ExampleChooser, PreferenceError, parse_prefer, parse_query
@@ -97,10 +98,6 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else float(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 # Built once: `json.dumps`/`json.loads` with options build a new encoder/decoder on every call.
@@ -500,35 +497,38 @@ class MockServer:
             server=self,
         )
 
+    def read_body(self, api: Api, req: Request) -> bytes:
+        """The body's bytes, never more than the limit whatever the framing: past it, a 413 in the API's shape."""
+        environ = req.environ
+        limit = self.config.max_body_bytes
+        length = _content_length(environ)
+        if length is not None and length > limit:
+            raise api.errors.payload_too_large(req.path, limit)
+        stream = environ["wsgi.input"]
+        if length is not None:  # announced and within the limit: one read, without werkzeug's stream wrappers
+            raw = stream.read() if environ.get("wsgi.input_terminated") else stream.read(length)
+        elif environ.get("wsgi.input_terminated"):  # chunked: the server ends the stream; stop past the limit
+            raw = read_at_most(stream, limit + 1)
+        else:  # neither a length nor an end: WSGI says there is no body
+            raw = b""
+        if len(raw) > limit:
+            raise api.errors.payload_too_large(req.path, limit)
+        return raw
+
     def _body(self, api: Api, operation: Operation, req: Request) -> Any:
         environ = req.environ
-        length = _content_length(environ)
-        if length is not None and length > self.config.max_body_bytes:
-            raise api.errors.payload_too_large(req.path, self.config.max_body_bytes)
-        try:
-            if environ.get("wsgi.input_terminated"):  # the server ends the stream (granian): read it whole
-                raw = environ["wsgi.input"].read()
-            elif length is not None:  # one read of the announced length, without werkzeug's stream wrappers
-                raw = environ["wsgi.input"].read(length)
-            else:
-                raw = req.get_data(cache=False)
-        except RequestEntityTooLarge as error:
-            raise api.errors.payload_too_large(req.path, self.config.max_body_bytes) from error
-        if len(raw) > self.config.max_body_bytes:
-            raise api.errors.payload_too_large(req.path, self.config.max_body_bytes)
+        raw = self.read_body(api, req)
         if not raw.strip():
             if operation.body_required:
                 raise api.errors.malformed_body(req.path, "the request body is empty")
             return None
         if environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower() != JSON_MIMETYPE:
             raise api.errors.unsupported_media_type(req.path, req.content_type or "")
+        raw = strip_bom(raw)
         try:
-            text = raw.decode("utf-8")
-            body = _DECODER.decode(text)
-        except UnicodeDecodeError as error:
-            raise api.errors.malformed_body(req.path, "the request body is not UTF-8") from error
-        except (ValueError, RecursionError) as error:
-            raise api.errors.malformed_body(req.path, f"the request body is not valid JSON ({error})") from error
+            body = decode_json(raw)
+        except BodyProblem as problem:
+            raise api.errors.malformed_body(req.path, problem.reason) from None
         if len(raw) <= JOURNAL_BODY_BYTES:
             environ[BODY_KEY] = body
             environ[RAW_BODY_KEY] = raw
@@ -538,16 +538,6 @@ class MockServer:
 def _content_length(environ: dict[str, Any]) -> int | None:
     """`request.content_length`, read straight from the environ (the property costs some µs)."""
     return get_content_length(environ.get("CONTENT_LENGTH"), environ.get("HTTP_TRANSFER_ENCODING"))
-
-
-def _finite_float(text: str) -> float:
-    number = float(text)
-    if math.isinf(number):
-        raise ValueError(f"{text} is out of range")
-    return number
-
-
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
 
 
 def _view(server: MockServer, api: Api, template: str) -> Callable[..., Response]:
@@ -621,6 +611,8 @@ def create_app(config: MockConfig | dict[str, Any] | None = None, apis: Iterable
     @app.errorhandler(MockHTTPError)
     def platform_error(error: MockHTTPError) -> Response:
         return server.respond(None, Reply(error.status, error.body, error.headers))
+
+    install_url_limit(app)  # 414 in the platform's shape, under either server
 
     return app
 

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import click
-import yaml
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -29,8 +28,13 @@ LATENCY = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(?:-\s*(\d+(?:\.\d+)?)\s*)?")
 def _read_tokens(path: Path | None) -> dict[str, list[str]] | None:
     if path is None:
         return None
-    with open(path, encoding="utf-8") as handle:
-        tokens = yaml.safe_load(handle) or {}
+    from mockserver.safe_yaml import YamlRefused, load_yaml
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            tokens = load_yaml(handle, str(path)) or {}  # no aliases: a few bytes of them expand to gigabytes
+    except (YamlRefused, UnicodeDecodeError) as error:
+        raise click.BadParameter(str(error), param_hint="--tokens") from error
     if not isinstance(tokens, dict) or not all(
         isinstance(scopes, list) and all(isinstance(scope, str) for scope in scopes) for scopes in tokens.values()
     ):
@@ -203,8 +207,10 @@ def serve(
         if not workers:
             from werkzeug.serving import run_simple
 
+            from mockserver.serving import MockRequestHandler
+
             app = _start(host, port, None, settings, latency, threads)
-            run_simple(host, port, app, threaded=True, use_reloader=False)
+            run_simple(host, port, app, threaded=True, use_reloader=False, request_handler=MockRequestHandler)
             return
         # The fixtures are loaded into the state file by a short-lived child process, so that
         # the parent of the workers (which only supervises them) never holds the app, the

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -32,6 +33,7 @@ from mockserver.platform import Violation
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 PACKAGE_DIR = Path(__file__).resolve().parent
+MAX_INTEGER_DIGITS = sys.get_int_max_str_digits() or 4300  # what `int()` takes from text
 
 try:  # the C loader reads the specs several times faster
     _YamlLoader: type = yaml.CSafeLoader
@@ -339,16 +341,26 @@ def _coerce(schema: dict[str, Any], raw: str | list[str], explode: bool) -> Any:
         return [_coerce(schema.get("items", {}), item, True) for item in items]
     assert isinstance(raw, str)
     if kind == "integer" and re.fullmatch(r"[+-]?\d+", raw):
-        return int(raw)
+        return _integer(raw)
     if kind == "number":
         try:
             number = float(raw)
         except ValueError:
             return raw
-        return int(raw) if re.fullmatch(r"[+-]?\d+", raw) else number
+        return _integer(raw) if re.fullmatch(r"[+-]?\d+", raw) else number
     if kind == "boolean" and raw in ("true", "false"):
         return raw == "true"
     return raw
+
+
+def _integer(digits: str) -> int:
+    """`int(digits)`; past the digits `int()` takes from text (4300), a stand-in as large, with the same
+    sign, so that the spec's bounds refuse it by the parameter's name instead of Python's limit leaking."""
+    sign = -1 if digits.startswith("-") else 1
+    significant = digits.lstrip("+-").lstrip("0") or "0"
+    if len(significant) <= MAX_INTEGER_DIGITS:
+        return sign * int(significant)
+    return sign * 10 ** (MAX_INTEGER_DIGITS - 1)
 
 
 @dataclass

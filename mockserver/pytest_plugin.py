@@ -114,7 +114,9 @@ def serve_in_background(app: Flask) -> tuple[str, Any, threading.Thread]:
     """Serve `app` on a free loopback port from a daemon thread: (base URL, server, thread)."""
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    from mockserver.serving import MockRequestHandler
+
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MockRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="refund-mock", daemon=True)
     thread.start()
     return f"http://127.0.0.1:{server.server_port}", server, thread

@@ -43,3 +43,8 @@ def load_yaml(stream: str | bytes | IO[str] | IO[bytes], source: str = "<yaml>")
         raise YamlRefused(f"{where}: not valid YAML ({error.problem or error.context})") from error
     except yaml.YAMLError as error:
         raise YamlRefused(f"{source}: not valid YAML ({error})") from error
+    except RecursionError as error:
+        raise YamlRefused(f"{source}: nested too deeply to load") from error
+    except ValueError as error:  # a value's constructor: a date like 2024-13-01, an integer of 5000 digits
+        reason = "an integer has more than 4300 digits" if "int_max_str_digits" in str(error) else str(error)
+        raise YamlRefused(f"{source}: a value cannot be read ({reason})") from error

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
+from mockserver.bodies import MAX_DEPTH, depth_of
 from mockserver.openapi import Operation, Spec, violations_of
 from mockserver.platform import ErrorFactory, MockHTTPError
+from mockserver.safe_yaml import YamlRefused, load_yaml
 
 log = logging.getLogger("refund_mock")
 
@@ -154,16 +154,34 @@ def compile_condition(raw: Any, where: str, *, textual: bool) -> Check:
             raise ScenarioError(f"{where}.one_of must be a non-empty list", f"{where}.one_of")
         checks.append(lambda values: any(same(value, choice) for value in values for choice in choices))
     if "regex" in raw:
-        try:
-            pattern = re.compile(str(raw["regex"]))
-        except re.error as error:
-            raise ScenarioError(
-                f"{where}.regex is not a valid regular expression: {error}", f"{where}.regex"
-            ) from error
+        pattern = compile_regex(str(raw["regex"]), f"{where}.regex")
         checks.append(lambda values: any(pattern.search(as_text(value)) for value in values))
     if len(checks) == 1:
         return checks[0]
     return lambda values: all(check(values) for check in checks)
+
+
+def compile_regex(pattern: str, where: str) -> Any:
+    """A scenario regex, compiled by RE2: matching takes time linear in the text, whatever the pattern.
+
+    Python's `re` backtracks: `^(a+)+$` against 28 characters of a header would hold the server
+    for seconds, doubling with each character. RE2 has no backreferences nor lookaround (they
+    cannot be matched in linear time), so a pattern that uses them is refused here, at load time.
+    """
+    import re2  # google-re2; imported only when a scenario has a regex (13 ms)
+
+    options = re2.Options()
+    options.log_errors = False  # the refusal below says what is wrong; RE2 need not print it too
+    try:
+        return re2.compile(pattern, options)
+    except re2.error as error:
+        detail = error.args[0] if error.args else error
+        reason = detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail)
+        raise ScenarioError(
+            f"{where} is not a valid regular expression for RE2 ({reason}): scenario regexes run in "
+            "linear time, so backreferences and lookaround are not supported",
+            where,
+        ) from error
 
 
 def pointer_tokens(pointer: str, where: str) -> tuple[str, ...]:
@@ -610,12 +628,18 @@ def _join(prefix: str, suffix: str) -> str:
 
 
 def read_yaml(path: Path) -> Any:
-    """A scenario file, safely loaded; a file that is not YAML is a `ScenarioError` naming it."""
+    """A scenario file, safely loaded and without aliases (a few hundred bytes of nested aliases
+    expand to gigabytes); a file that is not such YAML is a `ScenarioError` naming it and the line."""
     try:
         with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+            document = load_yaml(handle, path.name)
+    except YamlRefused as error:
+        raise ScenarioError(str(error)) from error
+    except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError(f"{path.name}: cannot read it as YAML: {error}") from error
+    if depth_of(document) > MAX_DEPTH:  # the schema check would exhaust Python's stack
+        raise ScenarioError(f"{path.name}: nests deeper than {MAX_DEPTH} levels")
+    return document
 
 
 # -- the library the server consults -----------------------------------------------------------

@@ -26,6 +26,7 @@ from mockserver.scenarios import (
     ScenarioError,
     UnknownScenario,
     as_text,
+    compile_regex,
     json_equal,
     parse_delay,
     resolve_pointer,
@@ -431,8 +432,78 @@ def test_a_body_that_is_not_plain_json_is_refused(book: ScenarioBook, tmp_path: 
 def test_a_file_that_is_not_yaml_is_refused_naming_it(book: ScenarioBook, tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text("scenarios: [\n")
-    with pytest.raises(ScenarioError, match=r"^broken.yaml: cannot read it as YAML"):
+    with pytest.raises(ScenarioError, match=r"^broken\.yaml:2: not valid YAML"):
         book.load_file(path)
+
+
+# 9 levels of 9 aliases in a match condition: 9**9 (387 million) strings once expanded, in 467 bytes.
+# PyYAML shares the aliased lists, so the load is quick; checking and matching it is what explodes.
+SCENARIO_ALIAS_BOMB = (
+    "name: alias-bomb\nrules:\n  - respond: {passthrough: true}\n    match:\n      body:\n"
+    "        /a: &a [x,x,x,x,x,x,x,x,x]\n"
+    + "".join(
+        f"        /{name}: &{name} [{','.join([f'*{prev}'] * 9)}]\n"
+        for prev, name in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+)
+
+
+def test_an_alias_bomb_file_is_refused_with_the_file_and_line(book: ScenarioBook, tmp_path: Path) -> None:
+    path = tmp_path / "bomb.yaml"
+    path.write_text(SCENARIO_ALIAS_BOMB)
+    assert path.stat().st_size < 500
+    with pytest.raises(ScenarioError, match=r"^bomb\.yaml:7: YAML aliases \(\*a\) are not accepted"):
+        book.load_file(path)
+    assert book.get("alias-bomb") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("name: " + "9" * 5000 + "\n", "a value cannot be read (an integer has more than 4300 digits)"),
+        ("name: " + "[" * 3000 + "]" * 3000 + "\n", "nested too deeply to load"),
+        ("name: " + "[" * 150 + "]" * 150 + "\n", "nests deeper than 100 levels"),
+    ],
+    ids=["huge-integer", "past-the-stack", "past-the-limit"],
+)
+def test_a_file_python_cannot_hold_is_refused_in_plain_words(
+    book: ScenarioBook, tmp_path: Path, text: str, words: str
+) -> None:
+    path = tmp_path / "odd.yaml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as raised:
+        book.load_file(path)
+    assert raised.value.message == f"odd.yaml: {words}"
+
+
+def test_scenario_regexes_run_on_re2() -> None:
+    """`^(a+)+$` backtracks exponentially in Python's `re` (a 28-character header held the server
+    19 s); RE2 matches it in linear time, with the same answers."""
+    pattern = compile_regex("^(a+)+$", "match.headers.X.regex")
+    assert type(pattern).__module__.startswith("re2")
+    assert pattern.search("a" * 64)
+    assert not pattern.search("a" * 64 + "!")
+
+
+def test_a_catastrophic_pattern_matches_correctly(book: ScenarioBook) -> None:
+    """Through a rule; 20 characters, so that a return to a backtracking engine fails the test above
+    instead of hanging this one (Python's `re` takes about a second here, RE2 microseconds)."""
+    book.add_runtime(one_rule({"headers": {"X-Client": {"regex": "^(a+)+$"}}}))
+    assert answers(book, GET, probe(headers={"X-Client": "a" * 20}))
+    assert not answers(book, GET, probe(headers={"X-Client": "a" * 20 + "!"}))
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [r"^(ci)-\1$", r"^(?P<run>ci)-(?P=run)$", r"^(?=ci-)", r"(?<!x)ci", r"ci(?!-local)"],
+    ids=["backreference", "named-backreference", "lookahead", "lookbehind", "negative-lookahead"],
+)
+def test_a_pattern_re2_cannot_run_is_refused_naming_the_rule(book: ScenarioBook, pattern: str) -> None:
+    error = refusal(book, one_rule({"headers": {"X-Client": {"regex": pattern}}}))
+    assert error.message.startswith("scenario 'under-test', rule 1: rules.0.match.headers.X-Client.regex is not")
+    assert "RE2" in error.message and "backreferences and lookaround" in error.message
+    assert error.field == "rules.0.match.headers.X-Client.regex"
+    assert book.get("under-test") is None
 
 
 # -- through the real app -------------------------------------------------------------------------

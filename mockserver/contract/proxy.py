@@ -98,7 +98,7 @@ class Proxy:
         started, wall_time = time.perf_counter(), time.time()
         operations = server.specs[api.name].paths[template] if template is not None else {}
         operation = operations.get("GET" if req.method == "HEAD" else req.method)
-        raw = req.get_data(cache=True)
+        raw = server.read_body(api, req)  # at most the mock's limit, chunked or not (413 past it)
         body, found = request_violations(operation, template, raw_path, req, raw)
         environ = req.environ
         url = self.target(req.path, environ.get("QUERY_STRING", ""))
@@ -165,7 +165,7 @@ def _json(raw: bytes) -> Any:
         return None
     try:
         return json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's stack
         return _NOT_JSON
 
 
