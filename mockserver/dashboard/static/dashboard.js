@@ -15,6 +15,8 @@ const state = {
   scenariosKey: "",
   ordersKey: "",
   ordersRead: 0, // when the orders were last read (ms)
+  journalAsked: 0, // likewise for the journal and a reset
+  scenariosAsked: 0, // bumped by each read and each switch: an answer read before a switch is stale
 };
 
 function $(selector) {
@@ -39,7 +41,8 @@ function say(message) {
 
 async function api(method, path, body) {
   const headers = {};
-  if (state.token) headers["X-Mock-Admin-Token"] = state.token;
+  const sentToken = state.token;
+  if (sentToken) headers["X-Mock-Admin-Token"] = sentToken;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(path, {
     method,
@@ -48,6 +51,7 @@ async function api(method, path, body) {
     cache: "no-store",
   });
   if (response.status === 401) {
+    if (sentToken !== state.token) throw new Error("sent before the token was set"); // a poll still in flight
     $("#token-form").hidden = false;
     say("The mock wants its admin token: type it in above.");
     throw new Error("unauthorized");
@@ -125,7 +129,9 @@ function renderJournal(answer) {
 
 async function pollJournal() {
   try {
-    renderJournal(await api("GET", `/__mock/requests?limit=${JOURNAL_SHOWN}`));
+    const asked = ++state.journalAsked;
+    const journal = await api("GET", `/__mock/requests?limit=${JOURNAL_SHOWN}`);
+    if (asked === state.journalAsked) renderJournal(journal);
   } catch (error) {
     // shown in the status line; the next poll tries again
   }
@@ -137,12 +143,14 @@ async function toggleScenario(button) {
   const name = button.dataset.name;
   const wanted = button.getAttribute("aria-pressed") !== "true";
   button.disabled = true;
+  state.scenariosAsked++;
   try {
     const scenario = await api("PUT", `/__mock/scenarios/${encodeURIComponent(name)}/active`, { active: wanted });
     button.setAttribute("aria-pressed", String(scenario.active));
     button.textContent = scenario.active ? "On" : "Off";
     say(`Scenario ${name} switched ${scenario.active ? "on" : "off"}.`);
     state.scenariosKey = "";
+    state.scenariosAsked++;
   } catch (error) {
     // shown in the status line
   } finally {
@@ -245,7 +253,9 @@ function renderOrders(answer) {
 
 async function pollSlow() {
   try {
-    renderScenarios(await api("GET", "/__mock/scenarios"));
+    const asked = ++state.scenariosAsked;
+    const scenarios = await api("GET", "/__mock/scenarios");
+    if (asked === state.scenariosAsked) renderScenarios(scenarios);
     if (Date.now() - state.ordersRead >= ORDERS_REFRESH_MS) {
       state.ordersRead = Date.now();
       renderOrders(await api("GET", "/__mock/orders"));
@@ -259,7 +269,11 @@ async function pollSlow() {
 
 async function reset() {
   try {
+    state.journalAsked++;
+    state.scenariosAsked++;
     await api("POST", "/__mock/reset");
+    state.journalAsked++;
+    state.scenariosAsked++;
     state.journalKey = state.scenariosKey = state.ordersKey = "";
     state.ordersRead = 0;
     say("The mock is back to start-up: journal empty, orders as loaded, scenarios as loaded.");
