@@ -15,8 +15,9 @@ const state = {
   scenariosKey: "",
   ordersKey: "",
   ordersRead: 0, // when the orders were last read (ms)
-  journalAsked: 0, // likewise for the journal and a reset
-  scenariosAsked: 0, // bumped by each read and each switch: an answer read before a switch is stale
+  // bumped by a reset (both) and a switch (scenarios): a read begun before is stale, not drawn
+  journalEpoch: 0,
+  scenariosEpoch: 0,
 };
 
 function $(selector) {
@@ -129,9 +130,9 @@ function renderJournal(answer) {
 
 async function pollJournal() {
   try {
-    const asked = ++state.journalAsked;
+    const epoch = state.journalEpoch;
     const journal = await api("GET", `/__mock/requests?limit=${JOURNAL_SHOWN}`);
-    if (asked === state.journalAsked) renderJournal(journal);
+    if (epoch === state.journalEpoch) renderJournal(journal);
   } catch (error) {
     // shown in the status line; the next poll tries again
   }
@@ -143,14 +144,14 @@ async function toggleScenario(button) {
   const name = button.dataset.name;
   const wanted = button.getAttribute("aria-pressed") !== "true";
   button.disabled = true;
-  state.scenariosAsked++;
+  state.scenariosEpoch++;
   try {
     const scenario = await api("PUT", `/__mock/scenarios/${encodeURIComponent(name)}/active`, { active: wanted });
     button.setAttribute("aria-pressed", String(scenario.active));
     button.textContent = scenario.active ? "On" : "Off";
     say(`Scenario ${name} switched ${scenario.active ? "on" : "off"}.`);
     state.scenariosKey = "";
-    state.scenariosAsked++;
+    state.scenariosEpoch++;
   } catch (error) {
     // shown in the status line
   } finally {
@@ -253,9 +254,9 @@ function renderOrders(answer) {
 
 async function pollSlow() {
   try {
-    const asked = ++state.scenariosAsked;
+    const epoch = state.scenariosEpoch;
     const scenarios = await api("GET", "/__mock/scenarios");
-    if (asked === state.scenariosAsked) renderScenarios(scenarios);
+    if (epoch === state.scenariosEpoch) renderScenarios(scenarios);
     if (Date.now() - state.ordersRead >= ORDERS_REFRESH_MS) {
       state.ordersRead = Date.now();
       renderOrders(await api("GET", "/__mock/orders"));
@@ -269,11 +270,11 @@ async function pollSlow() {
 
 async function reset() {
   try {
-    state.journalAsked++;
-    state.scenariosAsked++;
+    state.journalEpoch++;
+    state.scenariosEpoch++;
     await api("POST", "/__mock/reset");
-    state.journalAsked++;
-    state.scenariosAsked++;
+    state.journalEpoch++;
+    state.scenariosEpoch++;
     state.journalKey = state.scenariosKey = state.ordersKey = "";
     state.ordersRead = 0;
     say("The mock is back to start-up: journal empty, orders as loaded, scenarios as loaded.");
