@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mockserver.bigcommerce.consistency import problems
 from mockserver.bigcommerce.exceptions import BigCommerceErrors
 from mockserver.bigcommerce.models import balance, refunds_of
 from mockserver.bigcommerce.responses import HANDLERS
@@ -24,6 +25,7 @@ PLATFORM = Platform(
     read_fixture=read_fixture,
     fixture_schema="BigCommerceFixtureDocument",
     refunds_of=refunds_of,
+    consistency=problems,
     balance_of=balance,
     base_path_example="/stores/{store_hash}/v3",
 )
