@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from mockserver.ratelimit import RateLimitPolicy
     from mockserver.store import Store
 
 
@@ -130,6 +131,11 @@ class Api:
     errors: ErrorFactory
 
 
+def no_ids(document: dict[str, Any]) -> dict[str, int]:
+    """For a platform whose new ids need no floor from the loaded documents."""
+    return {}
+
+
 @dataclass(frozen=True)
 class Platform(Api):
     """Everything the shared server needs to know about one commerce platform."""
@@ -140,6 +146,10 @@ class Platform(Api):
     # ^ (refund id, created-at ISO text, refund as the list endpoints render it) for every
     #   refund inside a fixture document, so the store can index them for cross-order listings
     base_path_example: str  # printed at start-up, e.g. "/admin/api/2020-10"
+    ids_in: Callable[[dict[str, Any]], dict[str, int]] = no_ids
+    # ^ per id sequence, the highest id a fixture document already holds, so that ids the
+    #   platform hands out later never repeat one that any loaded order uses
+    rate_limit: RateLimitPolicy | None = None  # its call-limit bucket and headers (mockserver.ratelimit)
     # (JSON path, reason) for every figure of a fixture document that does not add up (the
     # platform's `consistency.problems`): the server still serves such a document, and says so
     consistency: Callable[[dict[str, Any]], list[tuple[str, str]]] | None = None
