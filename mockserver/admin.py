@@ -116,6 +116,29 @@ def remove_scenarios(context: RequestContext) -> Reply:
     return Reply(200, {"removed": removed})
 
 
+def set_scenario_active(context: RequestContext) -> Reply:
+    name = context.path_params["name"]
+    scenario = context.server.scenarios.set_active(name, context.body["active"])
+    if scenario is None:
+        raise AdminError(404, f"No scenario named {name!r} is loaded (GET /__mock/scenarios lists them)")
+    return Reply(200, scenario.summary())
+
+
+def list_order_balances(context: RequestContext) -> Reply:
+    """Each platform's orders with what is left to refund, as that platform's engine counts it."""
+    server = context.server
+    platforms: dict[str, list[dict[str, Any]]] = {}
+    for name, platform in server.platforms.items():
+        balances = platforms[name] = []
+        if platform.balance_of is None:
+            continue
+        for order_id in server.store.order_ids(name):
+            stored = server.store.get_order(name, order_id)
+            if stored is not None:
+                balances.append(platform.balance_of(stored.document))
+    return Reply(200, {"platforms": platforms})
+
+
 def list_requests(context: RequestContext) -> Reply:
     query = context.query
     entries = context.server.journal.find(
@@ -173,6 +196,8 @@ ADMIN_API = Api(
         "listScenarios": list_scenarios,
         "addScenarios": add_scenarios,
         "removeScenarios": remove_scenarios,
+        "setScenarioActive": set_scenario_active,
+        "listOrderBalances": list_order_balances,
         "listRequests": list_requests,
         "clearRequests": clear_requests,
         "getRateLimits": get_rate_limits,

@@ -28,13 +28,13 @@ from flask import Flask, Request, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.sansio.utils import get_content_length
 
-from mockserver import faults
+from mockserver import dashboard, faults
 from mockserver.bodies import BodyProblem, decode_json, read_at_most, strip_bom
 from mockserver.cors import install_cors
 from mockserver.guard import install_guard
 from mockserver.journal import DEFAULT_SIZE as DEFAULT_JOURNAL_SIZE
 from mockserver.journal import MAX_BODY_BYTES as JOURNAL_BODY_BYTES
-from mockserver.journal import Journal, SharedJournal
+from mockserver.journal import Journal, SharedJournal, response_json_of
 from mockserver.limits import install_url_limit
 from mockserver.openapi import Operation, Spec, data_dir, load_spec
 from mockserver.platform import Api, MockHTTPError, Platform, Reply, RequestContext, Violation
@@ -458,7 +458,7 @@ class MockServer:
         pause = self.sample_latency() + (action.sample_delay() if action is not None else 0.0)
         if pause:
             time.sleep(pause)
-        self.record(req, operation, status, answered_by, fault, started, wall_time)
+        self.record(req, operation, status, answered_by, fault, started, wall_time, response)
         return response
 
     def _dispatch_admin(self, api: Api, template: str, raw_path: dict[str, str], req: Request) -> Response:
@@ -550,11 +550,13 @@ class MockServer:
         fault: str | None,
         started: float,
         wall_time: float,
+        response: Response | None = None,
     ) -> None:
         environ = req.environ
+        method = environ["REQUEST_METHOD"]
         self.journal.record(
             time=wall_time,
-            method=environ["REQUEST_METHOD"],
+            method=method,
             path=req.path,
             query=environ.get("QUERY_STRING", ""),
             operation_id=operation.operation_id if operation is not None else None,
@@ -564,6 +566,7 @@ class MockServer:
             duration_ms=(time.perf_counter() - started) * 1000,
             body=environ.get(BODY_KEY),
             body_json=environ.get(RAW_BODY_KEY),
+            response_json=response_json_of(response, status, fault, method),
         )
 
     def respond(self, operation: Operation | None, reply: Reply, *, garble: bool = False) -> Response:
@@ -754,6 +757,7 @@ def create_app(config: MockConfig | dict[str, Any] | None = None, apis: Iterable
                 provide_automatic_options=False,
             )
 
+    dashboard.register(app)  # GET /__mock/ui: a page for a person at a browser
     if settings.cors:
         auth_headers = [
             scheme["name"]
@@ -786,7 +790,7 @@ def create_app(config: MockConfig | dict[str, Any] | None = None, apis: Iterable
             pause = server.sample_latency()
             if pause:
                 time.sleep(pause)
-            server.record(request._get_current_object(), None, failure.status, None, None, started, wall_time)
+            server.record(request._get_current_object(), None, failure.status, None, None, started, wall_time, response)
         return response
 
     @app.errorhandler(MockHTTPError)

@@ -46,6 +46,9 @@ class JournalEntry:
     duration_ms: float
     body: Any
     proxy: Any = None  # `serve --proxy`: the store's URL, its answer and the spec violations
+    # the JSON the mock answered when at most MAX_BODY_BYTES: bytes as sent (kept unparsed, so
+    # recording costs nothing), or already parsed (read back from a shared ring)
+    response: Any = None
 
     def to_json(self) -> dict[str, Any]:
         entry = {
@@ -60,6 +63,7 @@ class JournalEntry:
             "fault": self.fault,
             "duration_ms": round(self.duration_ms, 3),
             "body": self.body,
+            "response": _parsed(self.response),
         }
         if self.proxy is not None:
             entry["proxy"] = self.proxy
@@ -94,9 +98,11 @@ class Journal:
         body: Any = None,
         body_json: bytes | None = None,
         proxy: Any = None,
+        response_json: bytes | None = None,
     ) -> None:
         """`body_json`, when given, is `body` as the client sent it (valid JSON): the shared
-        journal stores those bytes instead of encoding `body` again."""
+        journal stores those bytes instead of encoding `body` again. `response_json` is the
+        answer's JSON (`response_json_of`)."""
         if not self.size:
             return
         self._entries.append(
@@ -113,6 +119,7 @@ class Journal:
                 duration_ms,
                 body,
                 proxy,
+                response_json,
             )
         )
 
@@ -212,18 +219,19 @@ class SharedJournal(Journal):
         body: Any = None,
         body_json: bytes | None = None,
         proxy: Any = None,  # not kept across workers: `serve --proxy` runs without --workers
+        response_json: bytes | None = None,
     ) -> None:
         if not self.size:
             return
-        fields = [time, method, path, query, operation_id, status, scenario, fault, duration_ms, body]
-        if body_json is not None:  # the client's own bytes, already known to be valid JSON: no second encoding
-            fields[-1] = None
-            text = _encode(fields)[: -len("null]")] + body_json + b"]"
-        else:
-            text = _encode(fields)
-        if len(text) > self.SLOT_BYTES - self._HEADER:
-            fields[-1] = None
-            text = _ENCODER.encode(fields).encode("ascii")[: self.SLOT_BYTES - self._HEADER]
+        head = _encode([time, method, path, query, operation_id, status, scenario, fault, duration_ms])[:-1]
+        # the client's own bytes and the answer's, already known to be valid JSON: no second encoding
+        body_part = body_json if body_json is not None else _encode(body)
+        room = self.SLOT_BYTES - self._HEADER
+        text = b"".join((head, b",", body_part, b",", response_json or b"null", b"]"))
+        if len(text) > room:  # the answer goes first, then the request body
+            text = b"".join((head, b",", body_part, b",null]"))
+        if len(text) > room:
+            text = head + b",null,null]"
         with self._write_lock:
             ring = self._ring[1] if self._ring is not None and self._ring[0] == os.getpid() else self._open_ring()
             entry_id = max(self._clock.now(), self._last_id + 1)
@@ -266,7 +274,7 @@ class SharedJournal(Journal):
             except ValueError:  # being written while read
                 continue
             if os.pread(descriptor, 8, start) == header[:8]:  # not rewritten meanwhile
-                found.append(JournalEntry(entry_id, *fields))
+                found.append(JournalEntry(entry_id, *fields[:10], response=fields[10] if len(fields) > 10 else None))
         return found
 
     def __len__(self) -> int:
@@ -287,6 +295,27 @@ class SharedJournal(Journal):
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
+def response_json_of(response: Any, status: int, fault: str | None, method: str) -> bytes | None:
+    """The JSON of an answer the pipeline built (one bytes item, `direct_passthrough`), to journal;
+    None when it is larger than MAX_BODY_BYTES, garbled on purpose or never sent (HEAD)."""
+    if not status or fault is not None or method == "HEAD":
+        return None
+    parts = getattr(response, "response", None)
+    if not isinstance(parts, list) or len(parts) != 1 or not isinstance(parts[0], bytes):
+        return None
+    data = parts[0]
+    return data if 0 < len(data) <= MAX_BODY_BYTES else None
+
+
+def _parsed(response: Any) -> Any:
+    if isinstance(response, bytes):
+        try:
+            return orjson.loads(response)
+        except orjson.JSONDecodeError:
+            return None
+    return response
 
 
 def _encode(fields: list[Any]) -> bytes:

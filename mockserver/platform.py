@@ -153,3 +153,6 @@ class Platform(Api):
     # (JSON path, reason) for every figure of a fixture document that does not add up (the
     # platform's `consistency.problems`): the server still serves such a document, and says so
     consistency: Callable[[dict[str, Any]], list[tuple[str, str]]] | None = None
+    # what is left to refund on a fixture document, computed by the platform's engine
+    # (`GET /__mock/orders`, the dashboard): units, money and the refunds so far
+    balance_of: Callable[[dict[str, Any]], dict[str, Any]] | None = None

@@ -19,7 +19,7 @@ import random
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -668,6 +668,7 @@ class ScenarioBook:
         self._lock = threading.Lock()
         self._startup: dict[str, Scenario] = {}
         self._runtime: dict[str, Scenario] = {}
+        self._activation: dict[str, bool] = {}  # switched on or off at run time (set_active), until reset
         self.problems: list[str] = []  # built-ins that could not be loaded (a bug, reported by health)
         self._publish()
 
@@ -722,8 +723,24 @@ class ScenarioBook:
         with self._lock:
             for scenario in scenarios:
                 self._runtime[scenario.name] = scenario
+                self._activation.pop(scenario.name, None)  # a new version comes with its own `active`
             self._publish()
         return scenarios
+
+    def set_active(self, name: str, active: bool) -> Scenario | None:
+        """Switch a loaded scenario on or off for every request, until the next reset; None if unknown."""
+        with self._lock:
+            if name not in self._startup and name not in self._runtime:
+                return None
+            self._activation[name] = active
+            self._publish()
+        return self._scenarios[name]
+
+    def replace_activation(self, activation: dict[str, bool]) -> None:
+        """Every run-time switch at once (the shared book, from the coordination database)."""
+        with self._lock:
+            self._activation = dict(activation)
+            self._publish()
 
     def replace_runtime(self, scenarios: Iterable[Scenario]) -> None:
         """Swap every run-time scenario for `scenarios` at once (requests see the old set or the new)."""
@@ -746,7 +763,9 @@ class ScenarioBook:
         return removed
 
     def reset(self) -> None:
-        """Back to start-up: run-time scenarios gone, every call counter at zero."""
+        """Back to start-up: run-time scenarios gone, switches as loaded, every call counter at zero."""
+        with self._lock:
+            self._activation.clear()
         self.remove_runtime()
         for scenario in self._scenarios.values():
             for rule in scenario.rules:
@@ -755,6 +774,10 @@ class ScenarioBook:
     def _publish(self) -> None:
         merged = dict(self._startup)
         merged.update(self._runtime)
+        for name, active in self._activation.items():
+            scenario = merged.get(name)
+            if scenario is not None and scenario.active != active:
+                merged[name] = replace(scenario, active=active)  # the loaded one stays, for a reset
         if self.counter is not None:
             for scenario in merged.values():
                 for rule in scenario.rules:

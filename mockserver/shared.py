@@ -42,6 +42,10 @@ CREATE TABLE IF NOT EXISTS rule_counts (
     answered INTEGER NOT NULL,
     PRIMARY KEY (scenario, rule)
 );
+CREATE TABLE IF NOT EXISTS scenario_switches (
+    name   TEXT PRIMARY KEY,
+    active INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS counters (
     name  TEXT PRIMARY KEY,
     value INTEGER NOT NULL
@@ -174,6 +178,20 @@ class SharedScenarioBook(ScenarioBook):
         rows = self.coordination.execute("SELECT entry FROM runtime_scenarios ORDER BY position").fetchall()
         entries = [json.loads(row[0]) for row in rows]
         self.replace_runtime(self.compiler.document({"scenarios": entries}, "runtime") if entries else [])
+        switches = self.coordination.execute("SELECT name, active FROM scenario_switches").fetchall()
+        self.replace_activation({name: bool(active) for name, active in switches})
+
+    def set_active(self, name: str, active: bool) -> Scenario | None:
+        if self.get(name) is None:
+            return None
+        with self.coordination.transaction() as connection:
+            connection.execute(
+                "INSERT OR REPLACE INTO scenario_switches (name, active) VALUES (?, ?)", (name, int(active))
+            )
+            generation = self.coordination.next_generation(connection)
+        self.coordination.announce(generation)
+        self.sync()
+        return self.get(name)
 
     def add_runtime(self, document: Any) -> list[Scenario]:
         scenarios = self.compiler.document(document, "runtime")  # refuses a bad document before any change
@@ -189,6 +207,7 @@ class SharedScenarioBook(ScenarioBook):
                     (entry["name"], position, json.dumps(entry)),
                 )
                 connection.execute("DELETE FROM rule_counts WHERE scenario = ?", (entry["name"],))
+                connection.execute("DELETE FROM scenario_switches WHERE name = ?", (entry["name"],))
             generation = self.coordination.next_generation(connection)
         self.coordination.announce(generation)
         self.sync()
@@ -213,6 +232,7 @@ class SharedScenarioBook(ScenarioBook):
         """Run-time scenarios gone and every counter at zero, in every worker."""
         with self.coordination.transaction() as connection:
             connection.execute("DELETE FROM runtime_scenarios")
+            connection.execute("DELETE FROM scenario_switches")
             connection.execute("DELETE FROM rule_counts")
             generation = self.coordination.next_generation(connection)
         self.coordination.announce(generation)

@@ -6,7 +6,7 @@ from typing import Any
 
 from mockserver.bigcommerce.consistency import problems
 from mockserver.bigcommerce.exceptions import BigCommerceErrors
-from mockserver.bigcommerce.models import ids_in, refunds_of
+from mockserver.bigcommerce.models import balance, ids_in, refunds_of
 from mockserver.bigcommerce.responses import HANDLERS
 from mockserver.bigcommerce.throttling import BigCommerceRateLimit
 from mockserver.platform import FixtureOrder, Platform
@@ -27,6 +27,7 @@ PLATFORM = Platform(
     fixture_schema="BigCommerceFixtureDocument",
     refunds_of=refunds_of,
     consistency=problems,
+    balance_of=balance,
     base_path_example="/stores/{store_hash}/v3",
     ids_in=ids_in,
     rate_limit=BigCommerceRateLimit(),

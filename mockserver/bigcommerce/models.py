@@ -889,3 +889,28 @@ def single_refund_view(refund: Mapping[str, Any], currency: str) -> dict[str, An
         for payment in refund.get("payments", [])
     ]
     return view
+
+
+def balance(document: dict[str, Any]) -> dict[str, Any]:
+    """What is left to refund on an order, as the refund engine counts it: product units not yet
+    refunded, and the order total less its refunds (`OrderView.remaining`)."""
+    order = OrderView(dict(document))  # a copy: the view adds `refunds` when absent, and stored documents are shared
+    refunds = [
+        {
+            "id": int(refund["id"]),
+            "created_at": str(refund.get("created")),
+            "units": sum(int(item.get("quantity") or 0) for item in refund.get("items") or []),
+            "amount": str(order.money(refund["total_amount"])),
+            "note": refund.get("reason"),
+        }
+        for refund in order.refunds
+    ]
+    products = [order.product_component(product) for product in document.get("products", [])]
+    return {
+        "order_id": order.id,
+        "name": f"#{order.id}",
+        "currency": order.currency,
+        "units_left": sum(max(0, c.units - c.refunded_units) for c in products),
+        "money_left": str(order.remaining),
+        "refunds": refunds,
+    }

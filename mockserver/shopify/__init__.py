@@ -5,7 +5,7 @@ from __future__ import annotations
 from mockserver.platform import Platform
 from mockserver.shopify.consistency import problems
 from mockserver.shopify.exceptions import ShopifyErrors
-from mockserver.shopify.models import read_fixture, refunds_of
+from mockserver.shopify.models import balance, read_fixture, refunds_of
 from mockserver.shopify.responses import HANDLERS
 from mockserver.shopify.throttling import ShopifyRateLimit
 
@@ -19,6 +19,7 @@ PLATFORM = Platform(
     fixture_schema="ShopifyFixtureDocument",
     refunds_of=refunds_of,
     consistency=problems,
+    balance_of=balance,
     base_path_example="/admin/api/2020-10",
     rate_limit=ShopifyRateLimit(),
 )

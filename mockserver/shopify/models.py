@@ -1070,3 +1070,37 @@ def _lower(
         else:
             continue  # a third currency: not this order's money
         part["amount"] = _text(max(ZERO, _money(part["amount"]) - by), code)
+
+
+# -- what is left (the admin API's order balances, for the dashboard) ---------------------------
+
+
+def balance(document: dict[str, Any]) -> dict[str, Any]:
+    """What is left to refund on an order, as the refund engine counts it: the units of each line
+    not yet refunded, and the room left on the successful captures and sales (in presentment
+    money, the currency refunds are made in)."""
+    figures = figures_of(document)
+    currency = figures.currency
+    order = figures.order
+    refunds = []
+    for refund in order.get("refunds") or []:
+        paid_back = [
+            t for t in refund.get("transactions") or [] if t.get("kind") == "refund" and t.get("status") == "success"
+        ]
+        refunds.append(
+            {
+                "id": refund["id"],
+                "created_at": refund.get("created_at"),
+                "units": sum(int(line["quantity"]) for line in refund.get("refund_line_items") or []),
+                "amount": format_money(_sum(paid_back, "amount"), currency),
+                "note": refund.get("note"),
+            }
+        )
+    return {
+        "order_id": int(order["id"]),
+        "name": str(order.get("name") or order["id"]),
+        "currency": currency,
+        "units_left": sum(max(0, line.quantity - line.refunded) for line in figures.lines.values()),
+        "money_left": format_money(sum((max(ZERO, p.room) for p in figures.parents()), ZERO), currency),
+        "refunds": refunds,
+    }
