@@ -156,7 +156,11 @@ class MockServer:
             self.scenarios.load_builtins()
         for path in config.scenario_files:
             self.scenarios.load_file(Path(path))  # a ScenarioError names the file, the rule and the field
-        self.store = Store(config.state_path, verify_shared_documents=config.strict_responses)
+        self.store = Store(
+            config.state_path,
+            verify_shared_documents=config.strict_responses,
+            listing_of={name: platform.listing_of for name, platform in self.platforms.items() if platform.listing_of},
+        )
         self.proxies: dict[str, Any] = {}
         if config.proxy:
             from mockserver.contract.proxy import proxies

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from mockserver.store import Store
+    from mockserver.store import OrderListing, Store
 
 
 class MockHTTPError(Exception):
@@ -140,3 +140,6 @@ class Platform(Api):
     # ^ (refund id, created-at ISO text, refund as the list endpoints render it) for every
     #   refund inside a fixture document, so the store can index them for cross-order listings
     base_path_example: str  # printed at start-up, e.g. "/admin/api/2020-10"
+    listing_of: Callable[[dict[str, Any]], OrderListing] | None = None
+    # ^ what the platform's order list filters and sorts a fixture document on; the store keeps
+    #   it beside each order, so that listing many orders decodes none

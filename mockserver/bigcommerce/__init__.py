@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver.bigcommerce.exceptions import BigCommerceErrors
+from mockserver.bigcommerce.listing import listing_of
 from mockserver.bigcommerce.models import refunds_of
 from mockserver.bigcommerce.responses import HANDLERS
 from mockserver.platform import FixtureOrder, Platform
@@ -25,6 +26,7 @@ PLATFORM = Platform(
     fixture_schema="BigCommerceFixtureDocument",
     refunds_of=refunds_of,
     base_path_example="/stores/{store_hash}/v3",
+    listing_of=listing_of,
 )
 
 __all__ = ["PLATFORM"]

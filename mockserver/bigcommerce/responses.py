@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from mockserver.bigcommerce import models
+from mockserver.bigcommerce import listing, models
 from mockserver.bigcommerce.exceptions import (
     BigCommerceError,
     NotFound,
@@ -88,14 +88,44 @@ def _with_transaction(refunds: list[dict[str, Any]], transaction_id: str | None)
 # -- V2 order reads -----------------------------------------------------------------------
 
 
-def get_order(context: RequestContext) -> Reply:
-    stored = _order(context, v2=True)
+def _v2_order(context: RequestContext, stored: StoredOrder) -> dict[str, Any]:
+    """The V2 order as `GET /v2/orders/{id}` shows it: its sub-resource links point at the mock."""
     order = copy.deepcopy(stored.document["order"])
     prefix = f"{context.base_url}/stores/{context.path_params['store_hash']}/v2"
     for resource in ("products", "shipping_addresses"):
         path = f"/orders/{order['id']}/{resource}"
         order[resource] = {"url": prefix + path, "resource": path}
-    return Reply(200, order)
+    return order
+
+
+def get_order(context: RequestContext) -> Reply:
+    return Reply(200, _v2_order(context, _order(context, v2=True)))
+
+
+def get_orders(context: RequestContext) -> Reply:
+    """One page of the store's orders, filtered and sorted by the store; 204 when none is left.
+
+    Only the ids come from the listing query; documents are read for the page's orders alone."""
+    try:
+        query = listing.order_query(context.query)
+    except BigCommerceError as error:
+        raise error.as_v2() from None
+    ids = context.store.list_order_ids(
+        PLATFORM_NAME,
+        min_id=query.min_id,
+        max_id=query.max_id,
+        created_min=query.created_min,
+        created_max=query.created_max,
+        facets=query.facets,
+        store_hash=context.path_params["store_hash"],
+        order_by=query.order_by,
+    )
+    page_ids, _ = _page(ids, context)
+    orders = [context.store.get_order(PLATFORM_NAME, order_id) for order_id in page_ids]
+    shown = [_v2_order(context, stored) for stored in orders if stored is not None]  # None: reset meanwhile
+    if not shown:
+        return Reply(204, None)
+    return Reply(200, shown)
 
 
 def get_order_products(context: RequestContext) -> Reply:
@@ -251,6 +281,7 @@ HANDLERS: dict[str, Callable[[RequestContext], Reply]] = {
     "getOrderRefund": get_order_refund,
     "getOrderTransactions": get_order_transactions,
     "getOrder": get_order,
+    "getOrders": get_orders,
     "getOrderProducts": get_order_products,
     "getOrderShippingAddresses": get_order_shipping_addresses,
     "getOrderFees": get_order_fees,
