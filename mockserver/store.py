@@ -65,7 +65,9 @@ CREATE TABLE IF NOT EXISTS meta (
 CREATE TABLE IF NOT EXISTS order_listing (
     platform   TEXT    NOT NULL,
     order_id   INTEGER NOT NULL,
+    store_hash TEXT,
     created_at TEXT    NOT NULL,
+    archived   INTEGER NOT NULL,
     facets     TEXT    NOT NULL,
     PRIMARY KEY (platform, order_id)
 );
@@ -89,6 +91,7 @@ class OrderListing:
 
     created_at: str  # `instant_text` of the order's creation
     facets: Mapping[str, str | int | None]  # the platform's other filter and sort values, by name
+    archived: bool = False  # left out of lists unless they ask for archived orders
 
 
 ListingOf = Callable[[dict[str, Any]], OrderListing]
@@ -335,7 +338,7 @@ class Store:
                 (platform, order_id, store_hash, text),
             )
             if inserted.rowcount == 1:
-                self._save_listing(connection, platform, order_id, document)
+                self._save_listing(connection, platform, order_id, store_hash, document)
             if replace:
                 connection.execute("DELETE FROM refunds WHERE platform = ? AND order_id = ?", (platform, order_id))
             if baseline:
@@ -374,7 +377,7 @@ class Store:
                         (json.dumps(stored.document), platform, order_id, stored.version),
                     )
                     if saved.rowcount == 1:
-                        self._save_listing(connection, platform, order_id, stored.document)
+                        self._save_listing(connection, platform, order_id, stored.store_hash, stored.document)
                         self._save_refunds(connection, platform, order_id, transaction.refunds)
                         return result
         raise ConcurrentUpdate(order_id)
@@ -396,15 +399,28 @@ class Store:
     # -- order lists -------------------------------------------------------------------
 
     def _save_listing(
-        self, connection: sqlite3.Connection, platform: str, order_id: int, document: dict[str, Any]
+        self,
+        connection: sqlite3.Connection,
+        platform: str,
+        order_id: int,
+        store_hash: str | None,
+        document: dict[str, Any],
     ) -> None:
         listing_of = self.listing_of.get(platform)
         if listing_of is None:
             return
         listing = listing_of(document)
         connection.execute(
-            "INSERT OR REPLACE INTO order_listing (platform, order_id, created_at, facets) VALUES (?, ?, ?, ?)",
-            (platform, order_id, listing.created_at, json.dumps(dict(listing.facets))),
+            "INSERT OR REPLACE INTO order_listing (platform, order_id, store_hash, created_at, archived, facets) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                platform,
+                order_id,
+                store_hash,
+                listing.created_at,
+                int(listing.archived),
+                json.dumps(dict(listing.facets)),
+            ),
         )
 
     def _list_unlisted_orders(self) -> None:
@@ -412,12 +428,12 @@ class Store:
         if not self.listing_of:
             return
         missing = "SELECT 1 FROM order_listing AS l WHERE l.platform = o.platform AND l.order_id = o.order_id"
-        select = f"SELECT platform, order_id, document FROM orders AS o WHERE NOT EXISTS ({missing})"
+        select = f"SELECT platform, order_id, store_hash, document FROM orders AS o WHERE NOT EXISTS ({missing})"
         if self._connection().execute(f"{select} LIMIT 1").fetchone() is None:
             return
         with self._write() as connection:
-            for platform, order_id, text in connection.execute(select).fetchall():
-                self._save_listing(connection, platform, order_id, json.loads(text))
+            for platform, order_id, store_hash, text in connection.execute(select).fetchall():
+                self._save_listing(connection, platform, order_id, store_hash, json.loads(text))
 
     def list_order_ids(
         self,
@@ -430,14 +446,19 @@ class Store:
         created_max: str | None = None,
         facets: Mapping[str, Collection[str | int | None]] | None = None,
         store_hash: str | None = None,
+        archived: bool | None = False,
         order_by: Sequence[tuple[str, bool]] = (("id", False),),
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[int]:
         """The ids of the orders that pass every filter given, in the order asked for.
 
         Bounds are inclusive; `created_*` compare `instant_text`s; `facets` keeps orders whose
         facet is one of the values named; `store_hash` keeps orders served under that store
-        (pinned to it or to none). `order_by` is a list of (`id`, `created_at` or a facet name,
-        descending?), the order id breaking ties. Only the small listing rows are read, never a
+        (pinned to it or to none); `archived` keeps only archived orders (True), only the others
+        (False, the default) or both (None). `order_by` is a list of (`id`, `created_at` or a facet name,
+        descending?), the order id breaking ties; `limit` and `offset` cut one page out of
+        them. Only the small listing rows are read, never a
         document, so a list of a large store costs an index scan.
         """
         clauses = ["l.platform = ?"]
@@ -462,16 +483,20 @@ class Store:
                 alternatives.append(f"{expression} IS NULL")
             clauses.append(f"({' OR '.join(alternatives) or '0'})")
             arguments.extend(known)
-        join = ""
+        if archived is not None:
+            clauses.append("l.archived = ?")
+            arguments.append(int(archived))
         if store_hash is not None:
-            join = "JOIN orders AS o ON o.platform = l.platform AND o.order_id = l.order_id"
-            clauses.append("(o.store_hash IS NULL OR o.store_hash = ?)")
+            clauses.append("(l.store_hash IS NULL OR l.store_hash = ?)")
             arguments.append(store_hash)
         keys = [f"{self._sort_key(name)} {'DESC' if descending else 'ASC'}" for name, descending in order_by]
         last_descending = bool(order_by) and order_by[-1][1]
         keys.append(f"l.order_id {'DESC' if last_descending else 'ASC'}")
         where = " AND ".join(clauses)
-        query = f"SELECT l.order_id FROM order_listing AS l {join} WHERE {where} ORDER BY {', '.join(keys)}"
+        query = f"SELECT l.order_id FROM order_listing AS l WHERE {where} ORDER BY {', '.join(keys)}"
+        if limit is not None:
+            query += " LIMIT ? OFFSET ?"
+            arguments.extend((limit, offset))
         return [row[0] for row in self._connection().execute(query, arguments).fetchall()]
 
     @staticmethod
@@ -548,7 +573,7 @@ class Store:
                     (platform, order_id, store_hash, text),
                 )
                 document = json.loads(text)
-                self._save_listing(connection, platform, order_id, document)
+                self._save_listing(connection, platform, order_id, store_hash, document)
                 self._save_refunds(connection, platform, order_id, reindex(platform, order_id, document))
 
     def wait_until_writable(self, timeout: float = 5.0) -> None:

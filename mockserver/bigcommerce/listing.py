@@ -27,7 +27,8 @@ SORT_KEYS = {
 
 
 def listing_of(document: dict[str, Any]) -> OrderListing:
-    """The V2 order's creation time, status, customer, modification time and archived flag."""
+    """The V2 order's creation time, status, customer and modification time; deleted (archived)
+    orders are listed only when asked for (`is_deleted=true`)."""
     order = document["order"]
     return OrderListing(
         created_at=_stored_instant(order.get("date_created")),
@@ -35,8 +36,8 @@ def listing_of(document: dict[str, Any]) -> OrderListing:
             "status_id": order.get("status_id"),
             "customer_id": order.get("customer_id"),
             "date_modified": _stored_instant(order.get("date_modified")),
-            "is_deleted": int(bool(order.get("is_deleted"))),
         },
+        archived=bool(order.get("is_deleted")),
     )
 
 
@@ -67,12 +68,13 @@ class OrderQuery:
     created_min: str | None
     created_max: str | None
     facets: dict[str, list[Any]]
+    archived: bool
     order_by: tuple[tuple[str, bool], ...]
 
 
 def order_query(query: dict[str, Any]) -> OrderQuery:
     """The validated query parameters as a store query; a date that is no date is a 422 naming it."""
-    facets: dict[str, list[Any]] = {"is_deleted": [int(bool(query.get("is_deleted", False)))]}
+    facets: dict[str, list[Any]] = {}
     if query.get("status_id") is not None:
         facets["status_id"] = [query["status_id"]]
     if query.get("customer_id") is not None:
@@ -86,6 +88,7 @@ def order_query(query: dict[str, Any]) -> OrderQuery:
         created_min=_bound(query, "min_date_created"),
         created_max=_bound(query, "max_date_created"),
         facets=facets,
+        archived=bool(query.get("is_deleted", False)),
         order_by=((SORT_KEYS[match["field"]], match["direction"] == "desc"),),
     )
 

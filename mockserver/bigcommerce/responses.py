@@ -6,7 +6,6 @@ V3 bodies wrapped in `{"data": ..., "meta": ...}`.
 
 from __future__ import annotations
 
-import copy
 import math
 import weakref
 from collections.abc import Callable
@@ -90,7 +89,7 @@ def _with_transaction(refunds: list[dict[str, Any]], transaction_id: str | None)
 
 def _v2_order(context: RequestContext, stored: StoredOrder) -> dict[str, Any]:
     """The V2 order as `GET /v2/orders/{id}` shows it: its sub-resource links point at the mock."""
-    order = copy.deepcopy(stored.document["order"])
+    order = dict(stored.document["order"])  # only top-level keys are replaced: the shared document stays as it is
     prefix = f"{context.base_url}/stores/{context.path_params['store_hash']}/v2"
     for resource in ("products", "shipping_addresses"):
         path = f"/orders/{order['id']}/{resource}"
@@ -103,13 +102,14 @@ def get_order(context: RequestContext) -> Reply:
 
 
 def get_orders(context: RequestContext) -> Reply:
-    """One page of the store's orders, filtered and sorted by the store; 204 when none is left.
+    """One page of the store's orders, filtered, sorted and cut by the store; 204 when none is left.
 
-    Only the ids come from the listing query; documents are read for the page's orders alone."""
+    The page's ids come from the listing query; documents are read for those orders alone."""
     try:
         query = listing.order_query(context.query)
     except BigCommerceError as error:
         raise error.as_v2() from None
+    limit = context.query.get("limit", DEFAULT_LIMIT)
     ids = context.store.list_order_ids(
         PLATFORM_NAME,
         min_id=query.min_id,
@@ -117,11 +117,13 @@ def get_orders(context: RequestContext) -> Reply:
         created_min=query.created_min,
         created_max=query.created_max,
         facets=query.facets,
+        archived=query.archived,
         store_hash=context.path_params["store_hash"],
         order_by=query.order_by,
+        limit=limit,
+        offset=(context.query.get("page", 1) - 1) * limit,
     )
-    page_ids, _ = _page(ids, context)
-    orders = [context.store.get_order(PLATFORM_NAME, order_id) for order_id in page_ids]
+    orders = [context.store.get_order(PLATFORM_NAME, order_id) for order_id in ids]
     shown = [_v2_order(context, stored) for stored in orders if stored is not None]  # None: reset meanwhile
     if not shown:
         return Reply(204, None)
