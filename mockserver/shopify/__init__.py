@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mockserver.platform import Platform
 from mockserver.shopify.exceptions import ShopifyErrors
+from mockserver.shopify.listing import listing_of
 from mockserver.shopify.models import read_fixture, refunds_of
 from mockserver.shopify.responses import HANDLERS
 
@@ -17,4 +18,5 @@ PLATFORM = Platform(
     fixture_schema="ShopifyFixtureDocument",
     refunds_of=refunds_of,
     base_path_example="/admin/api/2020-10",
+    listing_of=listing_of,
 )
