@@ -54,12 +54,16 @@ class AdminErrors:
 def get_health(context: RequestContext) -> Reply:
     server = context.server
     platforms = {name: {"orders": len(server.store.order_ids(name))} for name in server.platforms}
+    reasons = server.health_reasons()
     body = {
-        "status": "ok",
+        "status": "degraded" if reasons else "ok",
         "platforms": platforms,
         "fixture_errors": server.fixture_errors,
+        "fixture_problems": server.fixture_problems,
         "scenario_errors": server.scenarios.problems,
     }
+    if reasons:
+        body["reasons"] = reasons
     return Reply(200, body)
 
 

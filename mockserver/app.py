@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import os
 import random
 import re
 import time
@@ -53,6 +54,10 @@ CANNOT_DROP_CONNECTIONS = (
 )
 
 
+class FixtureError(ValueError):
+    """The fixtures cannot be served as asked (nothing loadable, or `--strict` and a bad file)."""
+
+
 class ResponseContractError(AssertionError):
     """The server produced a response its own spec rejects (raised when responses are strict)."""
 
@@ -66,6 +71,8 @@ class MockConfig:
     tokens: dict[str, list[str]] | None = None  # None: any non-empty token, with every scope
     validate_responses: bool = False  # check each response against the spec, report violations
     strict_responses: bool = False  # ...and raise on a violation (the test suite sets this)
+    strict_fixtures: bool = False  # `serve --strict`: a skipped or inconsistent fixture file stops start-up
+    log_fixture_problems: bool = True  # a warning per skipped or inconsistent file (False: the caller says it)
     max_body_bytes: int = 1 << 20
     load_fixtures: bool = True
     scenario_files: list[Path] = field(default_factory=list)  # loaded at start-up, after the built-ins
@@ -85,6 +92,15 @@ class MockConfig:
     proxy: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # room for later features' settings
 
+    def __post_init__(self) -> None:
+        """Paths may be given as text and latency as the CLI writes it (`"50-200"`), as in a pytest marker."""
+        for name in ("fixtures_dir", "state_path", "run_dir"):
+            value = getattr(self, name)
+            if isinstance(value, str | os.PathLike) and not isinstance(value, Path):
+                setattr(self, name, Path(value))
+        self.scenario_files = [Path(path) for path in self.scenario_files]
+        self.latency_ms = latency_range(self.latency_ms)
+
     @classmethod
     def coerce(cls, config: MockConfig | dict[str, Any] | None) -> MockConfig:
         if config is None:
@@ -92,6 +108,34 @@ class MockConfig:
         if isinstance(config, cls):
             return config
         return cls(**config)
+
+
+LATENCY_TEXT = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(?:-\s*(\d+(?:\.\d+)?)\s*)?")
+LATENCY_FORMS = 'milliseconds as LOW-HIGH text ("50-200"), one number (100), or a (low, high) pair'
+
+
+def latency_range(value: Any) -> tuple[float, float] | None:
+    """Latency in any form a user writes it (`"50-200"`, `"100"`, `100`, `(50, 200)`) as (low, high) ms."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        found = LATENCY_TEXT.fullmatch(value)
+        if not found:
+            raise ValueError(f"latency_ms={value!r} is not {LATENCY_FORMS}")
+        low = float(found.group(1))
+        pair: tuple[Any, ...] = (low, float(found.group(2)) if found.group(2) else low)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        pair = (value, value)
+    elif isinstance(value, tuple | list) and len(value) == 2:
+        pair = tuple(value)
+    else:
+        raise ValueError(f"latency_ms={value!r} is not {LATENCY_FORMS}")
+    if not all(isinstance(part, int | float) and not isinstance(part, bool) for part in pair):
+        raise ValueError(f"latency_ms={value!r} is not {LATENCY_FORMS}")
+    low, high = float(pair[0]), float(pair[1])
+    if not 0 <= low <= high:
+        raise ValueError(f"latency_ms={value!r}: must be LOW-HIGH milliseconds with 0 <= LOW <= HIGH")
+    return low, high
 
 
 def _json_default(value: Any) -> Any:
@@ -166,9 +210,11 @@ class MockServer:
             from mockserver.contract.proxy import proxies
 
             self.proxies = proxies(config.proxy)
-        self.fixture_errors: list[str] = []
+        self.fixture_errors: list[str] = []  # files (or ndjson lines) skipped, one line per file
+        self.fixture_problems: list[str] = []  # loaded, but failing the consistency rules, one line per file
+        self.fixture_notes: list[str] = []  # deliberate emptiness, worth a word at start-up
         if config.load_fixtures:
-            self.load_fixture_dir(config.fixtures_dir or data_dir("fixtures"))
+            self.load_fixture_dir(config.fixtures_dir or data_dir("fixtures"), required=config.fixtures_dir is not None)
 
     def _catalog(self, specs_dir: Path) -> Catalog:
         admin_spec = self.specs.get("admin") or load_spec(specs_dir / "admin.yaml")
@@ -196,36 +242,87 @@ class MockServer:
         self.store.index_refunds(platform.name, fixture.order_id, platform.refunds_of(fixture.document))
         return fixture.order_id
 
-    def load_fixture_dir(self, directory: Path) -> None:
-        """Load `<dir>/<platform>/orders/*.json`; a file the spec rejects is reported and skipped."""
+    def load_fixture_dir(self, directory: Path, *, required: bool = False) -> None:
+        """Load every order file under `<dir>/<platform>/` (json, yaml, ndjson; `mockserver.fixture_files`).
+
+        A file or line the spec rejects is skipped and reported (`fixture_errors`); a document that
+        loads but fails its platform's consistency rules is served and reported (`fixture_problems`),
+        one line per file. `required` (a folder the user named): finding nothing to load is a
+        `FixtureError`, never a silently empty server, unless the layout's `orders` folders exist
+        and are empty on purpose (then a warning names them).
+        """
+        from mockserver import fixture_files
+
         keep_existing = self.config.state_path is not None  # a kept state wins over the fixtures
         existing = {name: set(self.store.order_ids(name)) for name in self.platforms}
+        found_any = False
+        loaded = 0
         for name, platform in self.platforms.items():
-            for path in sorted((directory / name / "orders").glob("*.json")):
-                try:
-                    document = json.loads(path.read_text(encoding="utf-8"))
-                except (OSError, ValueError) as error:
-                    self.fixture_errors.append(f"{path.name}: {error}")
-                    continue
-                violations = self.fixture_violations(platform, document)
-                if violations:
-                    first = violations[0]
-                    self.fixture_errors.append(f"{path.name}: {first.field}: {first.message}")
-                    continue
-                order_id = platform.read_fixture(document).order_id
-                if keep_existing and order_id in existing[name]:
-                    self.store.put_order(
-                        name,
-                        order_id,
-                        document,
-                        platform.read_fixture(document).store_hash,
-                        baseline=True,
-                        replace=False,
-                    )
-                    continue
-                self.load_order(platform, document, baseline=True)
-        for problem in self.fixture_errors:
-            log.warning("fixture skipped: %s", problem)
+            paths = fixture_files.order_files(directory, name)
+            found_any = found_any or bool(paths)
+            platform_loaded = 0
+            for path in paths:
+                shown = _shown_path(path, directory)
+                skipped: list[str] = []
+                inconsistent: list[str] = []
+                for entry in fixture_files.documents(path):
+                    where = _shown_path(Path(entry.location), directory) if entry.location != str(path) else shown
+                    if entry.error is not None:
+                        skipped.append(entry.error.replace(str(path), shown, 1))
+                        continue
+                    violations = self.fixture_violations(platform, entry.document)
+                    if violations:
+                        first = violations[0]
+                        skipped.append(f"{where}: {first.field or '(document)'}: {first.message}")
+                        continue
+                    if platform.consistency is not None:
+                        problems = platform.consistency(entry.document)
+                        if problems:
+                            field, reason = problems[0]
+                            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+                            inconsistent.append(f"{where}: {field}: {reason}{more}")
+                    document = entry.document
+                    platform_loaded += 1
+                    order_id = platform.read_fixture(document).order_id
+                    if keep_existing and order_id in existing[name]:
+                        fixture = platform.read_fixture(document)
+                        self.store.put_order(name, order_id, document, fixture.store_hash, baseline=True, replace=False)
+                        continue
+                    self.load_order(platform, document, baseline=True)
+                self.fixture_errors.extend(_per_file(skipped, shown, "skipped"))
+                self.fixture_problems.extend(_per_file(inconsistent, shown, "fail the consistency rules"))
+            loaded += platform_loaded
+            orders_folder = directory / name / "orders"
+            if required and not platform_loaded and orders_folder.is_dir() and not paths:
+                self.fixture_notes.append(f"{orders_folder} holds no orders: {name} serves none")
+        if required and not found_any and not self.fixture_notes:
+            raise FixtureError(
+                f"no fixture orders under {directory}: expected {fixture_files.EXPECTED_LAYOUT} "
+                "(`refund-mock fixtures generate --out DIR` writes them)"
+            )
+        if required and found_any and not loaded:
+            reasons = "; ".join(self.fixture_errors[:3])
+            raise FixtureError(f"no fixture order under {directory} could be loaded: {reasons}")
+        if self.config.log_fixture_problems:  # `serve` prints them in its banner instead: each file once
+            for problem in self.fixture_errors:
+                log.warning("fixture skipped: %s", problem)
+            for problem in self.fixture_problems:
+                log.warning("fixture loaded, but it fails the consistency rules: %s", problem)
+            for note in self.fixture_notes:
+                log.warning("fixtures: %s", note)
+        if self.config.strict_fixtures and (self.fixture_errors or self.fixture_problems):
+            first = (self.fixture_errors + self.fixture_problems)[0]
+            count = len(self.fixture_errors) + len(self.fixture_problems)
+            raise FixtureError(
+                f"--strict: {count} fixture file{'s' if count > 1 else ''} skipped or inconsistent, first: {first}"
+            )
+
+    def health_reasons(self) -> list[str]:
+        """Why the server is `degraded` (empty when it is `ok`): what it skipped or serves inconsistent."""
+        reasons = [f"fixture skipped: {problem}" for problem in self.fixture_errors]
+        reasons += [f"fixture fails the consistency rules: {problem}" for problem in self.fixture_problems]
+        reasons += [f"built-in scenario skipped: {problem}" for problem in self.scenarios.problems]
+        return reasons
 
     def close(self) -> None:
         """Close this thread's database connections (and the temporary state, if the store made one)."""
@@ -534,6 +631,21 @@ class MockServer:
             environ[BODY_KEY] = body
             environ[RAW_BODY_KEY] = raw
         return body
+
+
+def _shown_path(path: Path, directory: Path) -> str:
+    """A fixture file as the user knows it: `shopify/orders/123.json` under the fixtures folder."""
+    try:
+        return str(path.relative_to(directory))
+    except ValueError:
+        return str(path)
+
+
+def _per_file(messages: list[str], shown: str, what: str) -> list[str]:
+    """One line per file: the message itself, or for an ndjson file with many, a count and the first."""
+    if len(messages) <= 1:
+        return messages
+    return [f"{shown}: {len(messages)} orders {what}, first: {messages[0]}"]
 
 
 def _content_length(environ: dict[str, Any]) -> int | None:

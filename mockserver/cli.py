@@ -106,7 +106,14 @@ def main() -> None:
     "--fixtures",
     "fixtures_dir",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="Folder with <platform>/orders/*.json (default: the committed fixtures).",
+    help="Folder with <platform>/orders/*.json, *.yaml or <platform>/orders.ndjson, as `fixtures generate` "
+    "writes them (default: the committed fixtures).",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse to start when a fixture file is skipped or fails the consistency rules "
+    "(without it: a warning per file, and /__mock/health says degraded).",
 )
 @click.option(
     "--state",
@@ -166,6 +173,7 @@ def serve(
     host: str,
     port: int,
     fixtures_dir: Path | None,
+    strict: bool,
     state_path: Path | None,
     tokens_path: Path | None,
     validate_responses: bool,
@@ -192,6 +200,8 @@ def serve(
     run_dir = Path(tempfile.mkdtemp(prefix="refund-mock-run-")) if workers else None
     settings = {
         "fixtures_dir": fixtures_dir,
+        "strict_fixtures": strict,
+        "log_fixture_problems": False,  # the banner names each file once
         "state_path": state_path or (run_dir / "state.sqlite3" if run_dir else None),
         "tokens": _read_tokens(tokens_path),
         "validate_responses": validate_responses,
@@ -228,7 +238,7 @@ def _start(
     host: str, port: int, workers: int | None, settings: dict[str, Any], latency: str | None, threads: int | None
 ) -> Flask:
     """Build the app (checking the scenario files, loading the fixtures) and print where it serves."""
-    from mockserver.app import MockConfig, create_app, server_of
+    from mockserver.app import FixtureError, MockConfig, create_app, server_of
     from mockserver.scenarios import ScenarioError
 
     config = MockConfig(**settings)
@@ -236,6 +246,8 @@ def _start(
         app = create_app(config)  # with workers: loads the fixtures once, here, before any worker starts
     except ScenarioError as error:
         raise click.ClickException(f"scenario file refused: {error.message}") from error
+    except FixtureError as error:
+        raise click.ClickException(str(error)) from error
     server = server_of(app)
     base = f"http://{host}:{port}"
     if workers:
@@ -261,6 +273,10 @@ def _start(
     )
     for problem in server.fixture_errors:
         click.echo(f"  skipped fixture {problem}", err=True)
+    for problem in server.fixture_problems:
+        click.echo(f"  warning: fixture served, but it fails the consistency rules: {problem}", err=True)
+    for note in server.fixture_notes:
+        click.echo(f"  warning: {note}", err=True)
     for problem in server.scenarios.problems:
         click.echo(f"  skipped built-in scenario: {problem}", err=True)
     return app
@@ -274,7 +290,10 @@ def _prepare_workers(
     from mockserver.wsgi import threads_for, worker_settings
 
     server = server_of(_start(host, port, workers, settings, latency, threads))
-    prepared = worker_settings(server.config, list(server.fixture_errors)), threads_for(server.config, threads)
+    prepared = (
+        worker_settings(server.config, list(server.fixture_errors), list(server.fixture_problems)),
+        threads_for(server.config, threads),
+    )
     server.close()
     return prepared
 

@@ -330,6 +330,34 @@ def run_contract(
     return run
 
 
+REACH_TIMEOUT = 3.0  # seconds to open a connection before the run is given up
+
+
+def check_reachable(url: str) -> None:
+    """One line and exit code 1 when `url` is not an http(s) URL or nothing answers there.
+
+    Without it, Schemathesis would try every case against a dead address, each one failing
+    after its own timeout, and print a page of connection errors.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    example = "e.g. http://127.0.0.1:8080"
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as error:
+        raise click.ClickException(f"--url {url!r} is not a valid URL ({error}); {example}") from error
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.ClickException(f"--url {url!r} is not an http:// or https:// URL with a host; {example}")
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=REACH_TIMEOUT):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error) or type(error).__name__
+        raise click.ClickException(f"cannot reach {url}: {reason} (is the server running?)") from error
+
+
 @click.command()
 @click.option(
     "--platform",
@@ -362,6 +390,7 @@ def fuzz(
     schemathesis.toml, prints each failure with a curl command that reproduces it, and exits 1
     when anything failed.
     """
+    check_reachable(url)
     try:
         config = build_config(token=token, max_examples=max_examples, seed=seed)
     except ImportError as error:

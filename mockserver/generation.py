@@ -24,6 +24,10 @@ from faker.config import AVAILABLE_LOCALES
 
 from mockserver.money import ZERO, minor_unit, quantum, round_money
 
+# The Faker release the committed fixtures were made with (`scripts/regenerate-fixtures`); the test
+# extra pins it, so the byte-identity tests hold, while the run-time dependency accepts a range.
+# Another release draws other names and addresses from the same seed: `fixtures generate` says so.
+FIXTURES_FAKER_VERSION = "40.54.0"
 CUSTOMER_POOL = 400
 PRODUCT_POOL = 240
 ORDER_WINDOW_START = datetime(2023, 1, 2, 14, 0, tzinfo=UTC)
@@ -457,9 +461,21 @@ def _optional(fake: Faker, name: str) -> str:
         return ""
 
 
+def _address_provider(fake: Faker) -> object | None:
+    return next((p for p in fake.providers if ".address" in type(p).__module__), None)
+
+
 def _province(fake: Faker) -> tuple[str, str]:
-    """A state or province with its matching code where the locale lists both (US, CA, AU), else a name only."""
-    provider = next((p for p in fake.providers if ".address" in type(p).__module__), None)
+    """A state or province with its matching code where the locale lists both (US, CA, AU), else a name only.
+
+    Japan: Faker lists the prefectures in the order of JIS X 0401, whose numbers are the
+    ISO 3166-2 codes Shopify writes (`JP-13` is Tokyo).
+    """
+    provider = _address_provider(fake)
+    prefectures = list(getattr(provider, "prefectures", ()) or ())
+    if len(prefectures) == 47 and type(provider).__module__.endswith("ja_JP"):
+        index = fake.random.randrange(len(prefectures))
+        return prefectures[index], f"JP-{index + 1:02d}"
     for names_attribute, codes_attribute in (("states", "states_abbr"), ("provinces", "provinces_abbr")):
         names = list(getattr(provider, names_attribute, ()) or ())
         codes = list(getattr(provider, codes_attribute, ()) or ())
@@ -471,11 +487,29 @@ def _province(fake: Faker) -> tuple[str, str]:
     return _optional(fake, "administrative_unit"), ""
 
 
-def _address(fake: Faker, first: str, last: str, country: str, country_code: str, company: bool) -> Address:
+def _street(fake: Faker) -> tuple[str, str]:
+    """Address lines 1 and 2 in the locale's own format, from Faker's data for it.
+
+    Most locales format a street address themselves (`Viola-Steinberg-Platz 2`, `46, rue Julien
+    Roy`). Faker's ja_JP has no street format (its `street_address` falls back to the English
+    `743 青木 Street`); a Japanese address is the town with its chome, ban and go numbers
+    (`芝浦14丁目4番16号`), the building on the second line, which Faker's ja_JP parts give.
+    """
+    provider = _address_provider(fake)
+    if all(callable(getattr(provider, part, None)) for part in ("town", "chome", "ban", "gou", "building_name")):
+        line1 = f"{fake.town()}{fake.chome()}{fake.ban()}{fake.gou()}"  # type: ignore[attr-defined]
+        has_building = fake.random.random() < 0.5
+        line2 = f"{fake.building_name()}{fake.building_number()}" if has_building else ""  # type: ignore[attr-defined]
+        return line1, line2
     street = str(fake.street_address()).split("\n")
     address1, address2 = (street[-1], street[0]) if len(street) > 1 else (street[0], "")
     if not address2 and fake.random.random() < 0.2:
         address2 = _optional(fake, "secondary_address")
+    return address1, address2
+
+
+def _address(fake: Faker, first: str, last: str, country: str, country_code: str, company: bool) -> Address:
+    address1, address2 = _street(fake)
     province, province_code = _province(fake)
     return Address(
         first_name=first,
@@ -649,11 +683,52 @@ TAX_REGIMES: dict[str, tuple[TaxRegime, ...]] = {
     "AUD": (_regime("AU", True, ("GST", "0.10")),),
 }
 DEFAULT_REGIMES = (_regime("VAT", True, ("VAT", "0.15")),)
+
+# The shop's own country's tax, where the generator knows it: a de_DE shop selling in euros
+# charges German MwSt (19 %), not a tax drawn from every euro country. Standard rates as of 2024
+# (neither Faker nor babel carries tax rates); a country missing here falls back to its currency.
+COUNTRY_REGIMES: dict[str, tuple[TaxRegime, ...]] = {
+    "US": TAX_REGIMES["USD"],
+    "CA": TAX_REGIMES["CAD"],
+    "DE": (_regime("DE", True, ("MwSt.", "0.19")),),
+    "AT": (_regime("AT", True, ("USt.", "0.20")),),
+    "CH": (_regime("CH", True, ("MWST", "0.081")),),
+    "FR": (_regime("FR", True, ("TVA", "0.20")),),
+    "BE": (_regime("BE", True, ("BTW", "0.21")),),
+    "NL": (_regime("NL", True, ("BTW", "0.21")),),
+    "IT": (_regime("IT", True, ("IVA", "0.22")),),
+    "ES": (_regime("ES", True, ("IVA", "0.21")),),
+    "PT": (_regime("PT", True, ("IVA", "0.23")),),
+    "IE": (_regime("IE", True, ("VAT", "0.23")),),
+    "GB": TAX_REGIMES["GBP"],
+    "SE": (_regime("SE", True, ("Moms", "0.25")),),
+    "DK": (_regime("DK", True, ("Moms", "0.25")),),
+    "NO": (_regime("NO", True, ("MVA", "0.25")),),
+    "FI": (_regime("FI", True, ("ALV", "0.24")),),
+    "PL": (_regime("PL", True, ("VAT", "0.23")),),
+    "JP": TAX_REGIMES["JPY"],
+    "KR": (_regime("KR", True, ("부가가치세", "0.10")),),
+    "AU": TAX_REGIMES["AUD"],
+    "NZ": (_regime("NZ", True, ("GST", "0.15")),),
+    "IN": (_regime("IN", True, ("GST", "0.18")),),
+    "MX": (_regime("MX", True, ("IVA", "0.16")),),
+    "KW": TAX_REGIMES["KWD"],
+}
 INCLUSIVE_SHARE = {"EUR": 0.8, "GBP": 0.85, "AUD": 0.8, "JPY": 0.5, "CHF": 0.7}  # else 0.2
 
 
-def pick_regime(rng: random.Random, currency: str) -> TaxRegime:
-    regimes = TAX_REGIMES.get(currency, DEFAULT_REGIMES)
+@cache
+def _tender_currencies(country_code: str) -> tuple[str, ...]:
+    return tuple(get_territory_currencies(country_code, tender=True))
+
+
+def pick_regime(rng: random.Random, currency: str, country_code: str = "") -> TaxRegime:
+    """The tax of an order: the shop's country's when it sells in that country's currency, else the currency's."""
+    regimes = None
+    if country_code and currency in _tender_currencies(country_code):
+        regimes = COUNTRY_REGIMES.get(country_code)
+    if regimes is None:
+        regimes = TAX_REGIMES.get(currency, DEFAULT_REGIMES)
     return regimes[rng.randrange(len(regimes))]
 
 

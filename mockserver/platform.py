@@ -143,3 +143,6 @@ class Platform(Api):
     listing_of: Callable[[dict[str, Any]], OrderListing] | None = None
     # ^ what the platform's order list filters and sorts a fixture document on; the store keeps
     #   it beside each order, so that listing many orders decodes none
+    # (JSON path, reason) for every figure of a fixture document that does not add up (the
+    # platform's `consistency.problems`): the server still serves such a document, and says so
+    consistency: Callable[[dict[str, Any]], list[tuple[str, str]]] | None = None

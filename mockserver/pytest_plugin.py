@@ -11,20 +11,27 @@ asks for the fixture:
 The server runs in a background thread of the test process, on a free loopback port, with the
 committed fixture orders and nothing else: every test starts from the same state. Settings of
 `refund-mock serve` are given with a marker: `@pytest.mark.refund_mock(tokens={...},
-fixtures_dir=..., latency_ms=(50, 200))` (the fields of `mockserver.app.MockConfig`).
+fixtures_dir="my-fixtures", latency_ms="50-200")` (the fields of `mockserver.app.MockConfig`;
+paths as text or `Path`, latency as the CLI writes it or a `(low, high)` pair).
+
+pytest loads this module in every run of every project that has refund-mock installed, so it
+imports nothing heavy: Flask, the specs and the engines are imported when a test first asks
+for the fixture. A test's server stops as soon as the test ends (no poll interval to wait out).
 """
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from flask import Flask
 
-from mockserver.app import MockConfig, create_app, server_of
-from mockserver.scenarios import BUILTIN_FILE, read_yaml
+if TYPE_CHECKING:
+    from flask import Flask
+
+MARKER = "refund_mock"
 
 SHOPIFY_API_VERSION = "2020-10"
 DEFAULT_STORE_HASH = "refundmock"  # BigCommerce orders without a pinned store answer under any hash
@@ -102,6 +109,8 @@ def _platform_of(document: dict[str, Any]) -> str:
 
 
 def _builtin(name: str) -> dict[str, Any]:
+    from mockserver.scenarios import BUILTIN_FILE, read_yaml
+
     library = read_yaml(BUILTIN_FILE).get("scenarios", [])
     for entry in library:
         if entry.get("name") == name:
@@ -110,35 +119,103 @@ def _builtin(name: str) -> dict[str, Any]:
     raise ValueError(f"no built-in scenario named {name!r}; the built-ins are: {known}")
 
 
+class BackgroundServer:
+    """A werkzeug server on a free loopback port, served from a daemon thread, stopped at once.
+
+    `socketserver.shutdown()` waits until `serve_forever` next looks at its stop flag, which it
+    does only when its `select` wakes: after a connection, or after the poll interval (half a
+    second by default, paid by every test). `stop` sets the flag and wakes the loop with a
+    connection of its own, so it returns as soon as the loop has ended, whatever the interval.
+    """
+
+    def __init__(self, app: Flask, poll_interval: float = 0.5):
+        from werkzeug.serving import make_server
+
+        from mockserver.serving import MockRequestHandler
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MockRequestHandler)
+        self.port = self.server.server_port
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": poll_interval}, name="refund-mock", daemon=True
+        )
+        self.thread.start()
+
+    def _wake(self) -> None:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                pass
+        except OSError:
+            pass  # the loop has ended and the socket is closing: nothing left to wake
+
+    def stop(self) -> None:
+        stopper = threading.Thread(target=self.server.shutdown, name="refund-mock-stop", daemon=True)
+        stopper.start()
+        while stopper.is_alive():
+            self._wake()  # until the loop saw the flag (a wake before the flag was set is just served)
+            stopper.join(timeout=0.05)
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
 def serve_in_background(app: Flask) -> tuple[str, Any, threading.Thread]:
     """Serve `app` on a free loopback port from a daemon thread: (base URL, server, thread)."""
-    from werkzeug.serving import make_server
-
-    from mockserver.serving import MockRequestHandler
-
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MockRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, name="refund-mock", daemon=True)
-    thread.start()
-    return f"http://127.0.0.1:{server.server_port}", server, thread
+    background = BackgroundServer(app)
+    return background.base_url, background.server, background.thread
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "refund_mock(**settings): settings (MockConfig fields) of the test's refund_mock server"
+        "markers",
+        f"{MARKER}(**settings): settings (MockConfig fields: fixtures_dir, tokens, latency_ms, ...) of the test's "
+        "refund_mock server",
     )
+
+
+def _marker_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The marker's settings, checked: a mistake is one clear line naming the marker and the setting."""
+    import dataclasses
+
+    from mockserver.app import MockConfig
+
+    marker = request.node.get_closest_marker(MARKER)
+    if marker is None:
+        return {}
+    if marker.args:
+        pytest.fail(
+            f'@pytest.mark.{MARKER} takes settings by name (e.g. fixtures_dir="my-fixtures"), '
+            f"not positional values {marker.args!r}",
+            pytrace=False,
+        )
+    known = sorted(item.name for item in dataclasses.fields(MockConfig) if item.name != "extra")
+    for name in marker.kwargs:
+        if name not in known:
+            pytest.fail(
+                f"@pytest.mark.{MARKER}: unknown setting {name!r}; the settings are: {', '.join(known)}",
+                pytrace=False,
+            )
+    return dict(marker.kwargs)
 
 
 @pytest.fixture
 def refund_mock(request: pytest.FixtureRequest) -> Iterator[RefundMock]:
     """A refund-mock server for this test only, with the committed fixtures and fresh state."""
-    marker = request.node.get_closest_marker("refund_mock")
-    settings = dict(marker.kwargs) if marker is not None else {}
-    app = create_app(MockConfig(**settings))
-    base_url, server, thread = serve_in_background(app)
+    from mockserver.app import FixtureError, MockConfig, create_app, server_of
+    from mockserver.scenarios import ScenarioError
+
+    settings = _marker_settings(request)
+    shown = ", ".join(f"{name}={value!r}" for name, value in settings.items())
     try:
-        yield RefundMock(app, base_url)
+        config = MockConfig(**settings)
+    except (ValueError, TypeError) as error:
+        pytest.fail(f"@pytest.mark.{MARKER}({shown}): {error}", pytrace=False)
+    try:
+        app = create_app(config)
+    except (FixtureError, ScenarioError, ValueError) as error:
+        pytest.fail(f"@pytest.mark.{MARKER}({shown}): {error}", pytrace=False)
+    background = BackgroundServer(app)
+    try:
+        yield RefundMock(app, background.base_url)
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+        background.stop()
         server_of(app).store.close()

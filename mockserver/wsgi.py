@@ -39,7 +39,7 @@ THREADS = 4
 THREADS_WITH_LATENCY = 64
 
 
-def worker_settings(config: MockConfig, fixture_errors: list[str]) -> str:
+def worker_settings(config: MockConfig, fixture_errors: list[str], fixture_problems: list[str] | None = None) -> str:
     """The settings a worker needs, as JSON for the environment (forked and spawned workers alike)."""
     if config.state_path is None or config.run_dir is None:
         raise ValueError("workers share a state file and a run folder: both must be set")
@@ -57,11 +57,12 @@ def worker_settings(config: MockConfig, fixture_errors: list[str]) -> str:
             "admin_token": config.admin_token,
             "cors": config.cors,
             "fixture_errors": fixture_errors,
+            "fixture_problems": fixture_problems or [],
         }
     )
 
 
-def worker_config(text: str) -> tuple[MockConfig, list[str]]:
+def worker_config(text: str) -> tuple[MockConfig, list[str], list[str]]:
     from mockserver.app import MockConfig
 
     settings: dict[str, Any] = json.loads(text)
@@ -81,7 +82,7 @@ def worker_config(text: str) -> tuple[MockConfig, list[str]]:
         cors=settings["cors"],
         connection_faults=False,
     )
-    return config, list(settings["fixture_errors"])
+    return config, list(settings["fixture_errors"]), list(settings.get("fixture_problems", []))
 
 
 def create_worker_app() -> Flask:
@@ -91,9 +92,11 @@ def create_worker_app() -> Flask:
     text = os.environ.get(SETTINGS_VARIABLE)
     if text is None:
         raise RuntimeError(f"{SETTINGS_VARIABLE} is not set: start workers with `refund-mock serve --workers N`")
-    config, fixture_errors = worker_config(text)
+    config, fixture_errors, fixture_problems = worker_config(text)
     app = create_app(config)
-    server_of(app).fixture_errors = fixture_errors  # health reports what the parent skipped
+    server = server_of(app)
+    server.fixture_errors = fixture_errors  # health reports what the parent skipped...
+    server.fixture_problems = fixture_problems  # ...and what it served although it does not add up
     return app
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -482,3 +483,43 @@ def test_timestamps_carry_the_shops_offset() -> None:
     assert all(document["order"]["created_at"].endswith("+09:00") for document in documents)
     bigcommerce = next(bigcommerce_generator.generate(GeneratorSettings(seed=5, currencies=("JPY",)), 1))
     assert bigcommerce["order"]["date_created"].endswith("+0000"), "BigCommerce V2 dates are in UTC"
+
+
+# -- locales: the shop's country's tax, and its address format (issue 14 point 15) -------------------
+
+
+def test_a_german_shop_charges_german_vat_on_every_euro_order() -> None:
+    """Germany's standard VAT (Umsatzsteuer, shown as MwSt.) is 19 % (§ 12 UStG); France's TVA is 20 %."""
+    documents = list(shopify_generator.generate(GeneratorSettings(seed=3, locale="de_DE", currencies=("EUR",)), 40))
+    titles = {(tax["title"], tax["rate"]) for document in documents for tax in document["order"]["tax_lines"]}
+    assert titles == {("MwSt.", 0.19)}
+
+
+def test_a_german_bigcommerce_store_taxes_at_19_percent() -> None:
+    documents = list(bigcommerce_generator.generate(GeneratorSettings(seed=3, locale="de_DE", currencies=("EUR",)), 40))
+    taxed = [product for document in documents for product in document["products"] if Decimal(product["price_tax"])]
+    assert taxed
+    for product in taxed:
+        expected = Decimal(product["price_ex_tax"]) * Decimal("0.19")
+        assert abs(expected - Decimal(product["price_tax"])) <= Decimal("0.01"), product
+
+
+def test_a_shop_selling_in_another_countrys_currency_keeps_that_currencys_taxes() -> None:
+    """An en_US shop's EUR orders: the committed fixtures keep their German, French and Dutch taxes."""
+    documents = list(shopify_generator.generate(GeneratorSettings(seed=6, locale="en_US", currencies=("EUR",)), 30))
+    titles = {tax["title"] for document in documents for tax in document["order"]["tax_lines"]}
+    assert titles == {"MwSt.", "TVA", "BTW"}
+
+
+def test_japanese_addresses_follow_the_japanese_format() -> None:
+    """Town, chome, ban and go on line 1 (e.g. 芝浦14丁目4番16号), the prefecture with its ISO 3166-2 code."""
+    documents = list(shopify_generator.generate(GeneratorSettings(seed=3, locale="ja_JP", currencies=("JPY",)), 20))
+    for document in documents:
+        address = document["order"]["billing_address"]
+        assert re.fullmatch(r"\S+\d+丁目\d+番\d+号", address["address1"]), address["address1"]
+        assert "Street" not in address["address1"]
+        assert re.fullmatch(r"JP-(0[1-9]|[1-3]\d|4[0-7])", address["province_code"]), address
+        assert address["province"].endswith(("都", "道", "府", "県"))
+        assert re.fullmatch(r"\d{3}-\d{4}", address["zip"])
+    tokyo = [d["order"]["billing_address"] for d in documents if d["order"]["billing_address"]["province"] == "東京都"]
+    assert all(address["province_code"] == "JP-13" for address in tokyo)

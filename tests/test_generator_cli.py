@@ -248,8 +248,9 @@ def test_an_unwritable_output_folder_is_a_bad_argument(tmp_path: Path) -> None:
     assert result.stderr.startswith("Error: cannot write to --out") and result.stderr.count("\n") == 1
 
 
-def test_a_failed_run_leaves_no_file_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Orders written before the failure are not left half-done: the run writes nothing at all."""
+@pytest.mark.parametrize("mode", ["--force", "--clean"])
+def test_a_failed_run_leaves_no_file_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+    """Orders written before the failure are not left half-done: the run writes (and removes) nothing at all."""
     keep = tmp_path / "shopify" / "orders" / "keep.json"
     keep.parent.mkdir(parents=True)
     keep.write_text("{}", encoding="utf-8")
@@ -261,7 +262,7 @@ def test_a_failed_run_leaves_no_file_behind(tmp_path: Path, monkeypatch: pytest.
 
     monkeypatch.setattr(bigcommerce_generator, "generate", failing)
     with pytest.raises(RuntimeError, match="disk full"):
-        run("generate", "--count", "3", "--out", str(tmp_path))
+        run("generate", "--count", "3", "--out", str(tmp_path), mode)
     assert [path.relative_to(tmp_path).as_posix() for path in tmp_path.rglob("*") if path.is_file()] == [
         "shopify/orders/keep.json"
     ]
@@ -359,3 +360,170 @@ def test_committed_set_validates_and_its_quotes_match_the_server(client: FlaskCl
     assert server_of(app).fixture_errors == []
     assert run("validate", str(COMMITTED)).exit_code == 0
     assert check_quotes_against(client, COMMITTED) > 100
+
+
+# -- generating into a folder that holds fixtures, --start-id (issue 14 point 15) ------------------------
+
+
+def test_generate_refuses_a_folder_that_holds_fixtures(generated: Path, tmp_path: Path) -> None:
+    target = tmp_path / "set"
+    shutil.copytree(generated, target)
+    before = files_under(target)
+    result = run("generate", "--count", "2", "--out", str(target))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: --out {target} already holds fixture files (")
+    assert "give --clean to replace them, or --force" in result.stderr
+    assert files_under(target) == before
+
+
+def test_clean_replaces_the_platforms_files_and_force_keeps_the_rest(generated: Path, tmp_path: Path) -> None:
+    for mode, stray_kept in (("--clean", False), ("--force", True)):
+        target = tmp_path / mode.strip("-")
+        shutil.copytree(generated, target)
+        stray = target / "shopify" / "orders" / "4100000000999.json"
+        shutil.copy(sorted((target / "shopify" / "orders").glob("*.json"))[0], stray)
+        result = run("generate", "--platform", "shopify", "--count", "2", "--seed", "31", "--out", str(target), mode)
+        assert result.exit_code == 0, result.output
+        assert stray.exists() is stray_kept
+        shopify_orders = sorted(path.name for path in (target / "shopify" / "orders").glob("*.json"))
+        assert len(shopify_orders) == (13 if stray_kept else 2)
+        assert len(list((target / "bigcommerce" / "orders").glob("*.json"))) == 12, "other platforms untouched"
+
+
+def test_start_id_moves_the_ids_and_keeps_each_orders_content(tmp_path: Path) -> None:
+    result = run("generate", "--count", "2", "--seed", "9", "--start-id", "1001", "--out", str(tmp_path / "moved"))
+    assert result.exit_code == 0, result.output
+    names = {
+        platform: sorted(p.stem for p in (tmp_path / "moved" / platform / "orders").glob("*.json"))
+        for platform in GENERATORS
+    }
+    assert names == {"shopify": ["4100000001001", "4100000001002"], "bigcommerce": ["6001", "6002"]}
+    committed_ids = {int(path.stem) for path in COMMITTED.glob("*/orders/*.json")}
+    assert not committed_ids & {int(name) for stems in names.values() for name in stems}
+    # order 1001 of a run is the same order whatever number the run starts at
+    run(
+        "generate",
+        "--platform",
+        "shopify",
+        "--count",
+        "1",
+        "--seed",
+        "9",
+        "--start-id",
+        "1001",
+        "--out",
+        str(tmp_path / "one"),
+    )
+    name = "shopify/orders/4100000001001.json"
+    assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "moved" / name).read_bytes()
+
+
+def test_start_id_past_the_id_space_is_a_bad_argument(tmp_path: Path) -> None:
+    result = run("generate", "--count", "10", "--start-id", "9999995", "--out", str(tmp_path))
+    assert result.exit_code == 2
+    assert "passes order number 9,999,999" in result.stderr
+
+
+# -- validate: single files, quotes replayed through the engine ------------------------------------------
+
+
+def test_validate_takes_single_files(generated: Path, tmp_path: Path) -> None:
+    order = sorted((generated / "shopify" / "orders").glob("*.json"))[0]
+    quotes = generated / "shopify" / "quotes" / order.name
+    result = run("validate", str(order), str(quotes))
+    assert result.exit_code == 0, result.output
+    assert "2 documents in 2 files checked: no problems" in result.stderr
+    loose = tmp_path / "loose-order.json"  # outside any <platform>/orders folder: told by its shape
+    loose.write_bytes(b"\xef\xbb\xbf" + (generated / "bigcommerce" / "orders").glob("*.json").__next__().read_bytes())
+    result = run("validate", str(loose))
+    assert "1 documents in 1 files checked" in result.stderr
+    assert "cannot be read" not in result.stdout and "schema BigCommerceFixtureDocument" not in result.stdout
+
+
+def test_validate_replays_each_quote_through_the_engine(generated: Path, tmp_path: Path) -> None:
+    """A stored answer that is schema-valid but not what the engine computes is reported, with both figures."""
+    broken = tmp_path / "replayed"
+    shutil.copytree(generated, broken)
+    quote_file = sorted((broken / "shopify" / "quotes").glob("*.json"))[0]
+    entries = json.loads(quote_file.read_text(encoding="utf-8"))
+    stored = entries[0]["response"]["refund"]["transactions"][0]
+    computed = stored["amount"]
+    stored["amount"] = "1234.00" if computed != "1234.00" else "1.00"
+    quote_file.write_text(json.dumps(entries), encoding="utf-8")
+    result = run("validate", str(quote_file))
+    assert result.exit_code == 1
+    assert (
+        f'{quote_file}: $[0].response.refund.transactions[0].amount: is "{stored["amount"]}" '
+        f'but the engine answers "{computed}"'
+    ) in result.stdout
+
+
+# -- quotes from the engines, progress, stdout (issue 11 point 11) ----------------------------------------
+
+
+def test_quotes_are_computed_without_a_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mockserver.app
+
+    def no_server(*arguments: Any, **settings: Any) -> None:
+        raise AssertionError("quotes must come from the engines, not through an in-process server")
+
+    monkeypatch.setattr(mockserver.app, "create_app", no_server)
+    result = run("generate", "--count", "2", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert len(list(tmp_path.glob("*/quotes/*.json"))) == 4
+
+
+def test_worker_processes_write_the_same_files(tmp_path: Path) -> None:
+    for jobs in ("1", "2"):
+        result = run("generate", "--count", "120", "--seed", "4", "--jobs", jobs, "--out", str(tmp_path / jobs))
+        assert result.exit_code == 0, result.output
+    assert files_under(tmp_path / "1") == files_under(tmp_path / "2")
+
+
+def test_long_runs_show_progress_on_a_terminal_but_not_with_ndjson_to_stdout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    assert fixtures_module._show_progress(3000, to_stdout=False)
+    assert not fixtures_module._show_progress(3000, to_stdout=True)
+    assert not fixtures_module._show_progress(100, to_stdout=False), "short runs end before a bar tells anything"
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    assert not fixtures_module._show_progress(3000, to_stdout=False)
+
+
+def test_ndjson_streams_to_stdout(tmp_path: Path) -> None:
+    result = run("generate", "--platform", "bigcommerce", "--count", "3", "--format", "ndjson", "--out", "-")
+    assert result.exit_code == 0, result.output
+    orders = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [document["order"]["id"] for document in orders] == [5001, 5002, 5003]
+    assert "3 orders written" in result.stderr
+    refused = run("generate", "--format", "json", "--out", "-")
+    assert refused.exit_code == 2 and "--format ndjson" in refused.stderr
+
+
+# -- Faker: a range at run time, the exact release in the test extra (issue 14 point 16) ------------------
+
+
+def test_faker_is_pinned_exactly_only_in_the_test_extra() -> None:
+    import tomllib
+
+    from mockserver.generation import FIXTURES_FAKER_VERSION
+
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    runtime = [dependency for dependency in project["dependencies"] if dependency.lower().startswith("faker")]
+    assert len(runtime) == 1 and "==" not in runtime[0], runtime
+    assert f"faker=={FIXTURES_FAKER_VERSION}" in project["optional-dependencies"]["test"]
+
+
+def test_generate_says_when_faker_differs_from_the_committed_fixtures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import faker
+
+    same = run("generate", "--count", "1", "--out", str(tmp_path / "same"))
+    assert "note: Faker" not in same.stderr
+    monkeypatch.setattr(faker, "VERSION", "41.0.0")
+    other = run("generate", "--count", "1", "--out", str(tmp_path / "other"))
+    assert other.exit_code == 0
+    assert (
+        "note: Faker 41.0.0 is installed; the committed fixtures were made with Faker 40.54.0, so names, "
+        "addresses and e-mails differ from theirs for the same seed"
+    ) in other.stderr

@@ -144,3 +144,117 @@ def test_the_documented_downstream_example_passes(pytester: pytest.Pytester) -> 
     pytester.makepyfile(test_documented=example)
     result = pytester.runpytest("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=2)
+
+
+# -- cheap when unused, quick to stop, forgiving settings, clear mistakes (issue 14 point 17) ------------
+
+
+def test_loading_the_plugin_imports_neither_flask_nor_the_app() -> None:
+    """pytest imports the plugin in every run of every project that installed refund-mock."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, mockserver.pytest_plugin\n"
+        "heavy = sorted(name for name in ('flask', 'werkzeug', 'mockserver.app', 'mockserver.openapi', 'jsonschema',"
+        " 'faker', 'yaml') if name in sys.modules)\n"
+        "print(','.join(heavy))"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert completed.stdout.strip() == ""
+
+
+def test_a_server_stops_without_waiting_out_its_poll_interval() -> None:
+    """With an hour-long poll interval, `shutdown()` alone would wait an hour; `stop` wakes the loop."""
+    import threading
+
+    from mockserver.app import create_app
+    from mockserver.pytest_plugin import BackgroundServer
+
+    background = BackgroundServer(create_app({"load_fixtures": False}), poll_interval=3600)
+    stopping = threading.Thread(target=background.stop, daemon=True)
+    stopping.start()
+    stopping.join(timeout=30)
+    assert not stopping.is_alive() and not background.thread.is_alive()
+
+
+MARKER_FORMS_TEST = """
+import urllib.request
+
+import pytest
+
+
+@pytest.mark.refund_mock(fixtures_dir={fixtures!r}, latency_ms="0-1")
+def test_text_path_and_cli_latency(refund_mock):
+    with urllib.request.urlopen(f"{{refund_mock.base_url}}/__mock/health") as response:
+        assert response.status == 200
+
+
+@pytest.mark.refund_mock(fixture_dir="x")
+def test_unknown_setting(refund_mock):
+    pass
+
+
+@pytest.mark.refund_mock(latency_ms="fast")
+def test_bad_latency(refund_mock):
+    pass
+
+
+@pytest.mark.refund_mock("my-fixtures")
+def test_positional(refund_mock):
+    pass
+
+
+@pytest.mark.refund_mock(fixtures_dir={empty!r})
+def test_empty_fixtures(refund_mock):
+    pass
+"""
+
+
+def test_marker_takes_text_paths_and_cli_latency_and_names_bad_values(
+    pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    if not plugin_is_installed():
+        pytest.skip("the package is not installed with its entry points; scripts/test installs it")
+    from tests.conftest import FIXTURES_DIR
+
+    empty = tmp_path_factory.mktemp("empty")
+    pytester.makepyfile(test_markers=MARKER_FORMS_TEST.format(fixtures=str(FIXTURES_DIR), empty=str(empty)))
+    result = pytester.runpytest("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=1, errors=4)
+    output = result.stdout.str()
+    assert "@pytest.mark.refund_mock: unknown setting 'fixture_dir'; the settings are: " in output
+    assert "fixtures_dir" in output.split("unknown setting 'fixture_dir'", 1)[1].splitlines()[0]
+    assert "@pytest.mark.refund_mock(latency_ms='fast'): latency_ms='fast' is not milliseconds as LOW-HIGH" in output
+    assert "@pytest.mark.refund_mock takes settings by name" in output
+    assert f"no fixture orders under {empty}" in output
+    assert "Traceback" not in output
+
+
+def test_fuzz_against_an_unreachable_url_stops_at_once_with_one_line() -> None:
+    import socket
+
+    from click.testing import CliRunner
+
+    from mockserver.cli import main
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = CliRunner().invoke(main, ["fuzz", "--platform", "shopify", "--url", f"http://127.0.0.1:{port}"])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"Error: cannot reach http://127.0.0.1:{port}: Connection refused (is the server running?)"
+    ]
+
+
+@pytest.mark.parametrize("url", ["localhost:8080", "ftp://127.0.0.1/", "http://[::1"])
+def test_fuzz_against_an_invalid_url_says_so_in_one_line(url: str) -> None:
+    from click.testing import CliRunner
+
+    from mockserver.cli import main
+
+    result = CliRunner().invoke(main, ["fuzz", "--platform", "shopify", "--url", url])
+    assert result.exit_code == 1
+    assert len(result.output.splitlines()) == 1
+    assert result.output.startswith(f"Error: --url {url!r} is not")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mockserver.bigcommerce.consistency import problems
 from mockserver.bigcommerce.exceptions import BigCommerceErrors
 from mockserver.bigcommerce.listing import listing_of
 from mockserver.bigcommerce.models import refunds_of
@@ -25,6 +26,7 @@ PLATFORM = Platform(
     read_fixture=read_fixture,
     fixture_schema="BigCommerceFixtureDocument",
     refunds_of=refunds_of,
+    consistency=problems,
     base_path_example="/stores/{store_hash}/v3",
     listing_of=listing_of,
 )

@@ -152,7 +152,7 @@ class _OrderBuilder:
         non_default = rng.random() < 0.12
         store_currency = other_currency(rng, currency, settings.currencies) if non_default else currency
         self.placed = order_moment(settings.seed, PLATFORM_NAME, self.index, rng)
-        self.regime = pick_regime(rng, currency)
+        self.regime = pick_regime(rng, currency, self.catalog.country_code)
         self.included = prices_include_tax(rng, currency)
         guest = rng.random() < 0.15
         customers = self.catalog.customers
@@ -826,6 +826,16 @@ def quote_path(document: dict[str, Any]) -> str:
 
 
 QUOTE_HEADERS = {"X-Auth-Token": QUOTE_TOKEN}
+
+
+def quote_response(document: dict[str, Any], request: dict[str, Any], view: engine.OrderView | None) -> dict[str, Any]:
+    """createOrderRefundQuotes' answer (201) to `request`, from the engine directly, as the handler renders it."""
+    return {"data": engine.quote(document, request, view), "meta": {}}
+
+
+def quote_context(document: dict[str, Any]) -> engine.OrderView:
+    """What the engine computes once per order and reuses for each quote (the handler keeps the same)."""
+    return engine.view_of(document)
 
 
 def order_id(document: dict[str, Any]) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mockserver.platform import Platform
+from mockserver.shopify.consistency import problems
 from mockserver.shopify.exceptions import ShopifyErrors
 from mockserver.shopify.listing import listing_of
 from mockserver.shopify.models import read_fixture, refunds_of
@@ -17,6 +18,7 @@ PLATFORM = Platform(
     read_fixture=read_fixture,
     fixture_schema="ShopifyFixtureDocument",
     refunds_of=refunds_of,
+    consistency=problems,
     base_path_example="/admin/api/2020-10",
     listing_of=listing_of,
 )

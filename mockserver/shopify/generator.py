@@ -197,7 +197,7 @@ class _OrderBuilder:
         self.currency = currency
         self.zone = self.catalog.zone(currency)
         self.placed = order_moment(settings.seed, PLATFORM_NAME, self.index, rng)
-        regime = pick_regime(rng, currency)
+        regime = pick_regime(rng, currency, self.catalog.country_code)
         included = prices_include_tax(rng, currency)
         guest = rng.random() < 0.15
         customers = self.catalog.customers
@@ -897,6 +897,16 @@ def quote_path(document: dict[str, Any]) -> str:
 
 
 QUOTE_HEADERS = {"X-Shopify-Access-Token": QUOTE_TOKEN}
+
+
+def quote_response(document: dict[str, Any], request: dict[str, Any], figures: engine.OrderFigures) -> dict[str, Any]:
+    """calculateRefund's answer (200) to `request`, from the engine directly, as the handler renders it."""
+    return engine.calculate(document, request["refund"], figures)
+
+
+def quote_context(document: dict[str, Any]) -> engine.OrderFigures:
+    """What the engine computes once per order and reuses for each quote (the handler keeps the same)."""
+    return engine.figures_of(document)
 
 
 def order_id(document: dict[str, Any]) -> int:
