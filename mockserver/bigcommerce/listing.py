@@ -43,9 +43,11 @@ def listing_of(document: dict[str, Any]) -> OrderListing:
 
 def _stored_instant(text: Any) -> str:
     """An order's RFC 2822 date as the store compares it ("" when missing or unreadable: first)."""
+    if not isinstance(text, str):
+        return ""
     try:
         return instant_text(parse_date(text))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return ""
 
 
@@ -99,5 +101,5 @@ def _bound(query: dict[str, Any], name: str) -> str | None:
         return None
     try:
         return instant_text(parse_date(text))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         raise InvalidData({name: "must be a date in RFC-2822 or ISO-8601"}) from None

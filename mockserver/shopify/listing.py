@@ -53,9 +53,11 @@ def listing_of(document: dict[str, Any]) -> OrderListing:
 
 def _stored_instant(text: Any) -> str:
     """An order's `created_at` as the store compares it ("" when missing or unreadable: first)."""
+    if not isinstance(text, str):
+        return ""
     try:
         return instant_text(datetime.fromisoformat(text))
-    except (TypeError, ValueError):
+    except (ValueError, OverflowError):
         return ""
 
 
@@ -92,6 +94,6 @@ def _bound(filters: Mapping[str, Any], name: str) -> str | None:
         return None
     try:
         moment = datetime.fromisoformat(text.strip())
-    except ValueError:
+        return instant_text(moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC))
+    except (ValueError, OverflowError):
         raise Unprocessable({name: ["must be an ISO 8601 date and time, e.g. 2020-11-02T10:14:05-05:00"]}) from None
-    return instant_text(moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC))
