@@ -13,13 +13,14 @@ from typing import Any
 from mockserver.shopify.exceptions import Unprocessable
 from mockserver.store import OrderListing, instant_text
 
-# `status` -> the facet values it keeps (Shopify: "open: Show only open orders. closed: Show only
-# closed orders. cancelled: Show only canceled orders. any: Show orders of any status.")
-STATUS_FACETS: dict[str, dict[str, list[int]]] = {
-    "open": {"closed": [0]},
-    "closed": {"closed": [1]},
-    "cancelled": {"cancelled": [1]},
-    "any": {},
+# `status` -> (archived, facet values) it keeps (Shopify: "open: Show only open orders. closed: Show
+# only closed orders. cancelled: Show only canceled orders. any: Show orders of any status."). A
+# closed order is what Shopify's admin calls archived: the store's archived flag, a column.
+STATUS_FILTERS: dict[str, tuple[bool | None, dict[str, list[int]]]] = {
+    "open": (False, {}),
+    "closed": (True, {}),
+    "cancelled": (None, {"cancelled": [1]}),
+    "any": (None, {}),
 }
 # `financial_status` -> the order financial statuses it keeps ("unpaid: Show authorized and
 # partially paid orders."; "any" keeps every order, also those without a financial status)
@@ -39,15 +40,15 @@ FILTER_NAMES = ("ids", "since_id", "status", "financial_status", "created_at_min
 
 
 def listing_of(document: dict[str, Any]) -> OrderListing:
-    """The order's creation time, whether it is closed or cancelled, and its financial status."""
+    """The order's creation time, whether it is closed (archived) or cancelled, its financial status."""
     order = document["order"]
     return OrderListing(
         created_at=_stored_instant(order.get("created_at")),
         facets={
-            "closed": int(order.get("closed_at") is not None),
             "cancelled": int(order.get("cancelled_at") is not None),
             "financial_status": order.get("financial_status"),
         },
+        archived=order.get("closed_at") is not None,
     )
 
 
@@ -72,7 +73,8 @@ def store_query(filters: Mapping[str, Any]) -> dict[str, Any]:
     Newest first (by `created_at`, then id), as Shopify lists orders; with `since_id`, by id
     from the lowest above it, as Shopify answers `since_id` requests.
     """
-    facets: dict[str, list[Any]] = dict(STATUS_FACETS[filters.get("status") or "open"])
+    archived, status_facets = STATUS_FILTERS[filters.get("status") or "open"]
+    facets: dict[str, list[Any]] = dict(status_facets)
     financial = FINANCIAL_STATUSES[filters.get("financial_status") or "any"]
     if financial is not None:
         facets["financial_status"] = financial
@@ -84,6 +86,7 @@ def store_query(filters: Mapping[str, Any]) -> dict[str, Any]:
         "created_min": _bound(filters, "created_at_min"),
         "created_max": _bound(filters, "created_at_max"),
         "facets": facets,
+        "archived": archived,
         "order_by": (("id", False),) if since_id is not None else (("created_at", True),),
     }
 
