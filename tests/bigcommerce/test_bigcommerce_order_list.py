@@ -12,9 +12,12 @@ Sat, 05 Apr 2025 19:22:40), 104 (status 9, 16 Apr 2025).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask.testing import FlaskClient
+
+from tests.conftest import FIXTURES_DIR
 
 TOKEN = {"X-Auth-Token": "any-token"}
 STORE = "abc123"
@@ -112,3 +115,11 @@ def test_bad_parameters_answer_in_the_v2_error_shape_naming_them(reader: FlaskCl
         body = response.get_json()
         assert isinstance(body, list) and body[0]["status"] == response.status_code, body
         assert name in body[0]["message"], body
+
+
+def test_archived_orders_are_listed_only_with_is_deleted(client: FlaskClient) -> None:
+    fixture = json.loads((FIXTURES_DIR / "bigcommerce" / "orders" / "102.json").read_text(encoding="utf-8"))
+    fixture["order"].update(id=190, is_deleted=True)
+    assert client.post("/__mock/bigcommerce/orders", json=fixture).status_code == 201
+    assert listed(client, min_id=150) == []
+    assert listed(client, min_id=150, is_deleted="true") == [190]
