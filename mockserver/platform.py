@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from mockserver.ratelimit import RateLimitPolicy
     from mockserver.store import OrderListing, Store
 
 
@@ -143,6 +144,7 @@ class Platform(Api):
     listing_of: Callable[[dict[str, Any]], OrderListing] | None = None
     # ^ what the platform's order list filters and sorts a fixture document on; the store keeps
     #   it beside each order, so that listing many orders decodes none
+    rate_limit: RateLimitPolicy | None = None  # its call-limit bucket and headers (mockserver.ratelimit)
     # (JSON path, reason) for every figure of a fixture document that does not add up (the
     # platform's `consistency.problems`): the server still serves such a document, and says so
     consistency: Callable[[dict[str, Any]], list[tuple[str, str]]] | None = None

@@ -8,6 +8,7 @@ from mockserver.shopify.exceptions import ShopifyErrors
 from mockserver.shopify.listing import listing_of
 from mockserver.shopify.models import read_fixture, refunds_of
 from mockserver.shopify.responses import HANDLERS
+from mockserver.shopify.throttling import ShopifyRateLimit
 
 PLATFORM = Platform(
     name="shopify",
@@ -21,4 +22,5 @@ PLATFORM = Platform(
     consistency=problems,
     base_path_example="/admin/api/2020-10",
     listing_of=listing_of,
+    rate_limit=ShopifyRateLimit(),
 )

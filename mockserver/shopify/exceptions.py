@@ -13,6 +13,8 @@ from mockserver.platform import MockHTTPError, Violation
 
 ROOT_KEY = "refund"
 REQUIRED_PARAMETER = "Required parameter missing or invalid"
+PAGINATION_GUIDE = "https://shopify.dev/api/usage/pagination-rest"
+RETRY_AFTER = "2.0"  # what Shopify sends on a 429 (documented and observed), whatever the plan
 
 
 class ShopifyError(MockHTTPError):
@@ -31,6 +33,28 @@ class MissingRootKey(ShopifyError):
     def __init__(self, root_key: str = ROOT_KEY, reason: str | None = None):
         message = REQUIRED_PARAMETER if reason is None else f"{REQUIRED_PARAMETER}: {reason}"
         super().__init__(400, {root_key: message})
+
+
+class PageNotAllowed(ShopifyError):
+    """400 for `page`: cursor pagination replaced it in 2019-07/2019-10 (wording seen from Shopify)."""
+
+    def __init__(self) -> None:
+        super().__init__(400, {"page": "page cannot be passed."})
+
+
+class InvalidPageInfo(ShopifyError):
+    """400 for a `page_info` the server did not issue (wording seen from Shopify)."""
+
+    def __init__(self) -> None:
+        super().__init__(400, {"page_info": "Invalid value."})
+
+
+class NotWithPageInfo(ShopifyError):
+    """400 for a parameter other than `limit` and `fields` beside `page_info` (wording seen from Shopify)."""
+
+    def __init__(self, name: str) -> None:
+        message = f"{name} cannot be passed when page_info is present. See {PAGINATION_GUIDE} for more information."
+        super().__init__(400, {name: message})
 
 
 class InvalidApiKey(ShopifyError):
@@ -76,13 +100,15 @@ class NotImplementedYet(ShopifyError):
 
 
 class Throttled(ShopifyError):
-    """429 as Shopify's leaky bucket answers it, with the float `Retry-After` it sends."""
+    """429 as Shopify's leaky bucket answers it: the leak rate in the message (2 calls per second on
+    the standard plan; "4 calls" is seen from Advanced stores) and the float `Retry-After` it sends."""
 
-    def __init__(self) -> None:
+    def __init__(self, calls_per_second: float = 2.0) -> None:
         super().__init__(
             429,
-            "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.",
-            {"Retry-After": "2.0"},
+            f"Exceeded {calls_per_second:g} calls per second for api client. "
+            "Reduce request rates to resume uninterrupted service.",
+            {"Retry-After": RETRY_AFTER},
         )
 
 
@@ -263,5 +289,5 @@ class ShopifyErrors:
             if status == 400:
                 return ShopifyError(status, dict(fields))
             return ShopifyError(status, {field: [reason] for field, reason in fields.items()})
-        headers = {"Retry-After": "2.0"} if status == 429 else None
+        headers = {"Retry-After": RETRY_AFTER} if status == 429 else None
         return ShopifyError(status, message, headers)
