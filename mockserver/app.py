@@ -248,7 +248,13 @@ class MockServer:
         """Store one fixture document (already validated) and index its refunds."""
         fixture = platform.read_fixture(document)
         self.store.put_order(
-            platform.name, fixture.order_id, fixture.document, fixture.store_hash, baseline=baseline, replace=replace
+            platform.name,
+            fixture.order_id,
+            fixture.document,
+            fixture.store_hash,
+            baseline=baseline,
+            replace=replace,
+            id_floors=platform.ids_in(fixture.document),
         )
         self.store.index_refunds(platform.name, fixture.order_id, platform.refunds_of(fixture.document))
         return fixture.order_id
@@ -297,7 +303,15 @@ class MockServer:
                     order_id = platform.read_fixture(document).order_id
                     if keep_existing and order_id in existing[name]:
                         fixture = platform.read_fixture(document)
-                        self.store.put_order(name, order_id, document, fixture.store_hash, baseline=True, replace=False)
+                        self.store.put_order(
+                            name,
+                            order_id,
+                            document,
+                            fixture.store_hash,
+                            baseline=True,
+                            replace=False,
+                            id_floors=platform.ids_in(document),
+                        )
                         continue
                     self.load_order(platform, document, baseline=True)
                 self.fixture_errors.extend(_per_file(skipped, shown, "skipped"))

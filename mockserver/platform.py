@@ -131,6 +131,11 @@ class Api:
     errors: ErrorFactory
 
 
+def no_ids(document: dict[str, Any]) -> dict[str, int]:
+    """For a platform whose new ids need no floor from the loaded documents."""
+    return {}
+
+
 @dataclass(frozen=True)
 class Platform(Api):
     """Everything the shared server needs to know about one commerce platform."""
@@ -144,6 +149,9 @@ class Platform(Api):
     listing_of: Callable[[dict[str, Any]], OrderListing] | None = None
     # ^ what the platform's order list filters and sorts a fixture document on; the store keeps
     #   it beside each order, so that listing many orders decodes none
+    ids_in: Callable[[dict[str, Any]], dict[str, int]] = no_ids
+    # ^ per id sequence, the highest id a fixture document already holds, so that ids the
+    #   platform hands out later never repeat one that any loaded order uses
     rate_limit: RateLimitPolicy | None = None  # its call-limit bucket and headers (mockserver.ratelimit)
     # (JSON path, reason) for every figure of a fixture document that does not add up (the
     # platform's `consistency.problems`): the server still serves such a document, and says so

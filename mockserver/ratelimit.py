@@ -395,6 +395,9 @@ class RateLimits:
         policy = self.policies.get(platform)
         if policy is None:
             return None
+        counts = getattr(policy, "counts", None)
+        if counts is not None and not counts(environ):  # a request another bucket prices (GraphQL)
+            return None
         return Metered(policy, self.table.take(self.kinds[platform], policy.key(environ), 1.0, scope))
 
     def take(self, kind: BucketKind, key: str, cost: float = 1.0, scope: str = "") -> BucketState:

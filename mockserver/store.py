@@ -56,6 +56,10 @@ CREATE TABLE IF NOT EXISTS sequences (
     name  TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS id_floors (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS meta (
     name  TEXT PRIMARY KEY,
     value INTEGER NOT NULL
@@ -75,6 +79,12 @@ CREATE INDEX IF NOT EXISTS order_listing_by_created ON order_listing (platform, 
 CREATE TRIGGER IF NOT EXISTS order_listing_follows_deletes AFTER DELETE ON orders BEGIN
     DELETE FROM order_listing WHERE platform = old.platform AND order_id = old.order_id;
 END;
+CREATE TABLE IF NOT EXISTS idempotency (
+    platform   TEXT    NOT NULL,
+    key        TEXT    NOT NULL,
+    result     TEXT    NOT NULL,
+    PRIMARY KEY (platform, key)
+);
 CREATE TABLE IF NOT EXISTS baseline (
     platform   TEXT    NOT NULL,
     order_id   INTEGER NOT NULL,
@@ -136,6 +146,15 @@ class ConcurrentUpdate(Exception):
     """Another writer changed the order first; the caller retries on fresh state."""
 
 
+class KeyAlreadyUsed(Exception):
+    """Another request recorded the same idempotency key first; nothing of this one was saved."""
+
+    def __init__(self, key: str, result: Any):
+        super().__init__(key)
+        self.key = key
+        self.result = result
+
+
 @dataclass
 class StoredOrder:
     order_id: int
@@ -172,6 +191,7 @@ class Transaction:
     def __init__(self, store: Store):
         self._store = store
         self.refunds: list[tuple[int, str, dict[str, Any]]] = []
+        self.results: list[tuple[str, Any]] = []
 
     def next_id(self, name: str, start: int = 1) -> int:
         """A new, never reused id from a named sequence."""
@@ -180,6 +200,10 @@ class Transaction:
     def save_refund(self, refund_id: int, created_at: str, document: dict[str, Any]) -> None:
         """Index a refund of this order so that cross-order listings find it."""
         self.refunds.append((refund_id, created_at, document))
+
+    def remember(self, key: str, result: Any) -> None:
+        """Record the result of an idempotent request with the change (see `Store.recall`)."""
+        self.results.append((key, result))
 
 
 class Store:
@@ -328,11 +352,22 @@ class Store:
         *,
         baseline: bool = False,
         replace: bool = True,
+        id_floors: Mapping[str, int] | None = None,
     ) -> None:
-        """Store an order; with `baseline`, a reset brings it back as it is now."""
+        """Store an order; with `baseline`, a reset brings it back as it is now.
+
+        `id_floors` names, per id sequence, the highest id the document already holds: new ids
+        from that sequence go above it (and above every other document's), resets included.
+        """
         text = json.dumps(document)
         verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
         with self._write() as connection:
+            if id_floors:
+                connection.executemany(
+                    "INSERT INTO id_floors (name, value) VALUES (?, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
+                    list(id_floors.items()),
+                )
             inserted = connection.execute(
                 f"{verb} INTO orders (platform, order_id, store_hash, version, document) VALUES (?, ?, ?, 0, ?)",
                 (platform, order_id, store_hash, text),
@@ -379,6 +414,9 @@ class Store:
                     if saved.rowcount == 1:
                         self._save_listing(connection, platform, order_id, stored.store_hash, stored.document)
                         self._save_refunds(connection, platform, order_id, transaction.refunds)
+                        for key, remembered in transaction.results:
+                            if not self._remember(connection, platform, key, remembered):
+                                raise KeyAlreadyUsed(key, self.recall(platform, key))  # rolls the change back
                         return result
         raise ConcurrentUpdate(order_id)
 
@@ -547,11 +585,40 @@ class Store:
         with self._write() as connection:
             self._save_refunds(connection, platform, order_id, refunds)
 
+    # -- idempotency keys ----------------------------------------------------------------
+
+    @staticmethod
+    def _remember(connection: sqlite3.Connection, platform: str, key: str, result: Any) -> bool:
+        saved = connection.execute(
+            "INSERT OR IGNORE INTO idempotency (platform, key, result) VALUES (?, ?, ?)",
+            (platform, key, json.dumps(result)),
+        )
+        return saved.rowcount == 1
+
+    def remember(self, platform: str, key: str, result: Any) -> Any:
+        """Record the result of an idempotent request; the result recorded first wins and is returned."""
+        with self._write() as connection:
+            if self._remember(connection, platform, key, result):
+                return result
+        return self.recall(platform, key)
+
+    def recall(self, platform: str, key: str) -> Any:
+        """The result recorded for an idempotency key, or None."""
+        row = (
+            self._connection()
+            .execute("SELECT result FROM idempotency WHERE platform = ? AND key = ?", (platform, key))
+            .fetchone()
+        )
+        return None if row is None else json.loads(row[0])
+
     # -- sequences and reset -------------------------------------------------------------
 
     def _next_id(self, connection: sqlite3.Connection, name: str, start: int) -> int:
         row = connection.execute("SELECT value FROM sequences WHERE name = ?", (name,)).fetchone()
         value = start if row is None else max(row[0] + 1, start)
+        floor = connection.execute("SELECT value FROM id_floors WHERE name = ?", (name,)).fetchone()
+        if floor is not None:
+            value = max(value, floor[0] + 1)
         connection.execute("INSERT OR REPLACE INTO sequences (name, value) VALUES (?, ?)", (name, value))
         return value
 
@@ -560,12 +627,16 @@ class Store:
             return self._next_id(connection, name, start)
 
     def reset(self, reindex: Callable[[str, int, dict[str, Any]], list[tuple[int, str, dict[str, Any]]]]) -> None:
-        """Every order back to its baseline document; refunds re-indexed by `reindex`."""
+        """Every order back to its baseline document; refunds re-indexed by `reindex`.
+
+        Sequences start over; id floors stay (they only rise), so ids stay unique store-wide.
+        """
         with self._write() as connection:
             connection.execute("DELETE FROM order_listing")
             connection.execute("DELETE FROM orders")
             connection.execute("DELETE FROM refunds")
             connection.execute("DELETE FROM sequences")
+            connection.execute("DELETE FROM idempotency")
             rows = connection.execute("SELECT platform, order_id, store_hash, document FROM baseline").fetchall()
             for platform, order_id, store_hash, text in rows:
                 connection.execute(

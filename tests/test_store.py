@@ -77,6 +77,21 @@ def test_reset_restores_the_baseline(tmp_path: Path) -> None:
     store.close()
 
 
+def test_new_ids_go_above_every_loaded_documents_ids_resets_included(tmp_path: Path) -> None:
+    """A sequence's floor is the highest id any loaded order declared; it only rises."""
+    store = Store(tmp_path / "state.sqlite3")
+    store.put_order("bigcommerce", 1, {}, baseline=True, id_floors={"bigcommerce.id": 40})
+    store.put_order("bigcommerce", 2, {}, baseline=True, id_floors={"bigcommerce.id": 25})
+    assert store.next_id("bigcommerce.id", start=3) == 41  # above order 1's ids, not order 2's
+    assert store.next_id("bigcommerce.id", start=3) == 42
+    assert store.next_id("other", start=3) == 3  # sequences without a floor are as before
+    store.reset(lambda platform, order_id, document: [])
+    assert store.next_id("bigcommerce.id") == 41  # a reset starts the run over, above the floor
+    store.put_order("bigcommerce", 3, {}, id_floors={"bigcommerce.id": 90})
+    assert store.next_id("bigcommerce.id") == 91
+    store.close()
+
+
 def test_derived_values_last_as_long_as_the_stored_version(tmp_path: Path) -> None:
     """Figures computed from an order are reused until the order changes, then computed afresh."""
     store = Store(tmp_path / "state.sqlite3")

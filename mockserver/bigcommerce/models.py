@@ -13,6 +13,7 @@ The state lives in the document itself (BigCommerce's own fields): products'
 
 from __future__ import annotations
 
+import copy
 import email.utils
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -79,11 +80,19 @@ TRANSACTION_METHODS = {
     "custom": "custom",
 }
 PAID_EVENTS = frozenset({"purchase", "capture"})
+# What a refund transaction repeats of the transaction that paid on the tender it goes back to.
+REFUND_INSTRUMENT_FIELDS = ("offline", "custom", "payment_method_id", "payment_instrument_token", "credit_card")
 # The order must be paid before it can be refunded (refund guide, "Troubleshooting").
 UNREFUNDABLE_PAYMENT_STATUSES = frozenset(
     {"authorized", "pending", "capture pending", "declined", "held for review", "void", "void pending"}
 )
+# The kinds of id a refund asks for (the generator gives each kind its own block of an order's ids).
 REFUND_SEQUENCE = "bigcommerce.refund"
+PAYMENT_SEQUENCE = "bigcommerce.refund_payment"
+TRANSACTION_SEQUENCE = "bigcommerce.transaction"
+# The server draws all three from one store-wide sequence: every object a refund creates gets an
+# id no other refund, payment or transaction of the store holds (see `ids_in`).
+STORE_ID_SEQUENCE = "bigcommerce.id"
 STATUS_REFUNDED = (4, "Refunded")
 STATUS_PARTIALLY_REFUNDED = (14, "Partially Refunded")
 
@@ -96,6 +105,16 @@ def amount_of(value: Any) -> Decimal:
     if value is None or value == "":
         return ZERO
     return parse_money(value)
+
+
+def request_money(value: Any, field_name: str) -> Decimal:
+    """V3 request money: a JSON number (the spec refuses strings first; this says the same)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidData({field_name: "must be a number"})
+    try:
+        return parse_money(value)
+    except ValueError as error:
+        raise InvalidData({field_name: "must be a number"}) from error
 
 
 def as_number(amount: Decimal) -> int | float:
@@ -153,6 +172,7 @@ class Tender:
     paid: Decimal = ZERO
     refunded: Decimal = ZERO
     transaction_id: int | None = None
+    paid_with: Mapping[str, Any] | None = None  # the first transaction that took money on it
 
     @property
     def room(self) -> Decimal:
@@ -336,6 +356,7 @@ class OrderView:
                 tender.paid += self.money(transaction.get("amount"))
                 if tender.transaction_id is None and transaction.get("id") is not None:
                     tender.transaction_id = int(transaction["id"])
+                    tender.paid_with = transaction
             elif event == "refund":
                 tender = tenders.setdefault(gateway, Tender(gateway, str(transaction.get("method") or "custom")))
                 tender.refunded += self.money(transaction.get("amount"))
@@ -452,10 +473,7 @@ class _Rounder:
         self.rounding = ZERO
 
     def __call__(self, value: Any, field_name: str) -> Decimal:
-        try:
-            exact = parse_money(value)
-        except ValueError as error:
-            raise InvalidData({field_name: "must be a number or a decimal string"}) from error
+        exact = request_money(value, field_name)
         rounded = round_money(exact, self.order.currency)
         self.rounding += rounded - exact
         return rounded
@@ -660,10 +678,9 @@ def create_refund(
     tenders = {tender.provider_id: tender for tender in order.tenders()}
     for option, offline in options:
         payment_id = ids.next_id(
-            "bigcommerce.refund_payment",
-            _next_after([p for r in order.refunds for p in r.get("payments", [])], "id"),
+            PAYMENT_SEQUENCE, _next_after([p for r in order.refunds for p in r.get("payments", [])], "id")
         )
-        transaction_id = ids.next_id("bigcommerce.transaction", _next_after(transactions, "id"))
+        transaction_id = ids.next_id(TRANSACTION_SEQUENCE, _next_after(transactions, "id"))
         tender = tenders.get(option.provider_id)
         transactions.append(_refund_transaction(order, option, transaction_id, tender, created, refund_id, offline))
         payments.append(
@@ -713,10 +730,8 @@ def _chosen_method(
         return [(option, option.offline) for option in original]
     asked: list[tuple[str, Decimal]] = []
     for index, payment in enumerate(payments):
-        try:
-            asked.append((str(payment["provider_id"]), round_money(parse_money(payment["amount"]), order.currency)))
-        except ValueError as error:
-            raise InvalidData({f"payments.{index}.amount": "must be a number or a decimal string"}) from error
+        amount = request_money(payment["amount"], f"payments.{index}.amount")
+        asked.append((str(payment["provider_id"]), round_money(amount, order.currency)))
     for method in methods:
         if _key(method) == sorted(asked):
             return _match_offline(method, payments, asked)
@@ -756,10 +771,32 @@ def _refund_transaction(
     refund_id: int,
     offline: bool,
 ) -> dict[str, Any]:
-    """The `refund` transaction BigCommerce records for one refund payment."""
+    """The `refund` transaction BigCommerce records for one refund payment.
+
+    It has every field the order's other transactions have; going back to a tender, it names
+    that tender's instrument (card, payment method, offline or custom method) as the paid
+    transaction does, while the checks a refund does not run (AVS, CVV) and balances (gift
+    certificate, store credit) are empty.
+    """
     method = TRANSACTION_METHODS.get(option.provider_id)
     if method is None:
         method = tender.method if tender is not None else "offline"
+    instrument: dict[str, Any] = {
+        "offline": None,
+        "custom": None,
+        "payment_method_id": f"{option.provider_id}.{method}",
+        "payment_instrument_token": None,
+        "avs_result": {},
+        "cvv_result": {},
+        "credit_card": None,
+        "gift_certificate": None,
+        "store_credit": None,
+    }
+    paid_with = tender.paid_with if tender is not None else None
+    if paid_with is not None:
+        for key in REFUND_INSTRUMENT_FIELDS:
+            if key in paid_with:
+                instrument[key] = copy.deepcopy(paid_with[key])
     return {
         "id": transaction_id,
         "order_id": str(order.id),
@@ -774,6 +811,7 @@ def _refund_transaction(
         "status": "ok",
         "fraud_review": False,
         "reference_transaction_id": tender.transaction_id if tender is not None else None,
+        **instrument,
     }
 
 
@@ -793,10 +831,29 @@ def _mark_refunded(order: OrderView, priced: Priced, now: datetime) -> None:
     fields["payment_status"] = "refunded" if status_id == STATUS_REFUNDED[0] else "partially refunded"
     fields["status_id"] = status_id
     fields["status"] = status
+    # The store's label for the status; a store without its own labels shows the status itself,
+    # and a label a merchant gave the earlier status no longer applies.
+    fields["custom_status"] = status
     fields["date_modified"] = rfc2822(now)
 
 
 # -- fixture documents and views -------------------------------------------------------------
+
+
+def ids_in(document: Mapping[str, Any]) -> dict[str, int]:
+    """The highest refund, refund payment or transaction id a fixture document holds.
+
+    The store keeps the highest over every loaded order as the floor of `STORE_ID_SEQUENCE`, so
+    a new refund's transactions never reuse another order's transaction ids (BigCommerce numbers
+    transactions store-wide), nor its refund and payment ids any other refund's.
+    """
+    ids = [row.get("id") for row in document.get("transactions") or []]
+    for refund in document.get("refunds") or []:
+        ids.append(refund.get("id"))
+        ids.extend(payment.get("id") for payment in refund.get("payments") or [])
+        ids.extend(payment.get("transaction_id") for payment in refund.get("payments") or [])
+    numbers = [int(value) for value in ids if isinstance(value, int) or (isinstance(value, str) and value.isdigit())]
+    return {STORE_ID_SEQUENCE: max(numbers)} if numbers else {}
 
 
 def refunds_of(document: Mapping[str, Any]) -> list[tuple[int, str, dict[str, Any]]]:

@@ -7,7 +7,6 @@ V3 bodies wrapped in `{"data": ..., "meta": ...}`.
 from __future__ import annotations
 
 import math
-import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +19,7 @@ from mockserver.bigcommerce.exceptions import (
     RefundNotFound,
 )
 from mockserver.platform import MockHTTPError, Reply, RequestContext
-from mockserver.store import Store, StoredOrder, Transaction
+from mockserver.store import StoredOrder, Transaction
 
 PLATFORM_NAME = "bigcommerce"
 DEFAULT_LIMIT = 50
@@ -87,14 +86,39 @@ def _with_transaction(refunds: list[dict[str, Any]], transaction_id: str | None)
 # -- V2 order reads -----------------------------------------------------------------------
 
 
+ORDER_LINKS = ("products", "shipping_addresses", "coupons")  # every V2 order carries these
+
+
+def _v2_prefix(context: RequestContext) -> str:
+    return f"{context.base_url}/stores/{context.path_params['store_hash']}/v2"
+
+
+def _linked(row: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """`row` with each `{url, resource}` link pointing at this mock under the request's store hash.
+
+    Fixture documents carry whatever host and store hash they were written with (a literal
+    `store_hash`, the generator's own); a client follows the url it is given, so it must name
+    the store the client asked.
+    """
+    links = {
+        key: {**value, "url": prefix + value["resource"]}
+        for key, value in row.items()
+        if isinstance(value, dict) and isinstance(value.get("resource"), str) and "url" in value
+    }
+    return {**row, **links} if links else row
+
+
 def _v2_order(context: RequestContext, stored: StoredOrder) -> dict[str, Any]:
-    """The V2 order as `GET /v2/orders/{id}` shows it: its sub-resource links point at the mock."""
-    order = dict(stored.document["order"])  # only top-level keys are replaced: the shared document stays as it is
-    prefix = f"{context.base_url}/stores/{context.path_params['store_hash']}/v2"
-    for resource in ("products", "shipping_addresses"):
+    """The V2 order as `GET /v2/orders/{id}` shows it: its links point at this mock and this store.
+
+    Shallow: only top-level keys are replaced, so the shared stored document stays as it is."""
+    order = dict(stored.document["order"])
+    for resource in ORDER_LINKS:
         path = f"/orders/{order['id']}/{resource}"
-        order[resource] = {"url": prefix + path, "resource": path}
-    return order
+        order[resource] = {"url": "", "resource": path}
+    if "fees" in (context.query.get("include") or []):
+        order["fees"] = list(stored.document.get("fees") or [])
+    return _linked(order, _v2_prefix(context))
 
 
 def get_order(context: RequestContext) -> Reply:
@@ -139,7 +163,8 @@ def get_order_products(context: RequestContext) -> Reply:
 def get_order_shipping_addresses(context: RequestContext) -> Reply:
     stored = _order(context, v2=True)
     addresses, _ = _page(stored.document.get("shipping_addresses", []), context)
-    return Reply(200, addresses)
+    prefix = _v2_prefix(context)
+    return Reply(200, [_linked(address, prefix) for address in addresses])
 
 
 def get_order_fees(context: RequestContext) -> Reply:
@@ -223,7 +248,7 @@ def create_order_refund(context: RequestContext) -> Reply:
     now = datetime.now(UTC)
 
     def change(document: dict[str, Any], transaction: Transaction) -> dict[str, Any]:
-        refund = models.create_refund(document, context.body, _UnusedRefundIds(context, transaction), now=now)
+        refund = models.create_refund(document, context.body, _StoreIds(transaction), now=now)
         transaction.save_refund(refund["id"], refund["created"], refund)
         return refund
 
@@ -236,36 +261,20 @@ def create_order_refund(context: RequestContext) -> Reply:
     return Reply(201, {"data": refund, "meta": {}})
 
 
-class _UnusedRefundIds:
-    """Ids from the store's sequences, skipping refund ids that fixture documents already use."""
+class _StoreIds:
+    """New ids for a refund, its payments and their transactions: one store-wide sequence.
 
-    def __init__(self, context: RequestContext, transaction: Transaction):
-        self.context = context
+    Its floor is the highest refund, payment or transaction id of every loaded order
+    (`models.ids_in`), so a new transaction never reuses another order's id, and the refund,
+    each payment and each transaction get ids of their own: a client that takes one for
+    another gets a wrong lookup here, not a lucky match.
+    """
+
+    def __init__(self, transaction: Transaction):
         self.transaction = transaction
 
     def next_id(self, name: str, start: int = 1) -> int:
-        if name != models.REFUND_SEQUENCE:
-            return self.transaction.next_id(name, start)
-        start = max(start, _first_new_refund_id(self.context.store))
-        new_id = self.transaction.next_id(name, start)
-        while self.context.store.list_refunds(PLATFORM_NAME, refund_ids=[new_id]):
-            new_id = self.transaction.next_id(name, start)
-        return new_id
-
-
-_FIRST_NEW_REFUND_ID: weakref.WeakKeyDictionary[Store, int] = weakref.WeakKeyDictionary()
-
-
-def _first_new_refund_id(store: Store) -> int:
-    """One above the highest refund id when the first refund is made, so new ids ascend.
-
-    Read once per store (a full scan); later collisions with refunds loaded afterwards are
-    avoided by the taken-id check above.
-    """
-    if store not in _FIRST_NEW_REFUND_ID:
-        highest = max((refund["id"] for refund in store.list_refunds(PLATFORM_NAME)), default=0)
-        _FIRST_NEW_REFUND_ID[store] = highest + 1
-    return _FIRST_NEW_REFUND_ID[store]
+        return self.transaction.next_id(models.STORE_ID_SEQUENCE, start)
 
 
 def _in_data(error: MockHTTPError) -> MockHTTPError:

@@ -142,6 +142,9 @@ def bigcommerce_order(client: StoreClient, order_id: int, store_hash: str | None
     for resource in ("products", "shipping_addresses", "fees"):
         path = f"/v2/orders/{order_id}/{resource}"
         document[resource] = _v2_pages(client, path, f"order {order_id}: GET {path}")
+    for address in document["shipping_addresses"]:  # each links its `shipping_quotes`
+        if isinstance(address, dict):
+            _canonical_links(address, store_hash)
     path = f"/v3/orders/{order_id}/transactions"
     document["transactions"] = _v3_pages(client, path, f"order {order_id}: GET {path}")
     path = f"/v3/orders/{order_id}/payment_actions/refunds"
@@ -151,8 +154,9 @@ def bigcommerce_order(client: StoreClient, order_id: int, store_hash: str | None
 
 
 def _canonical_links(order: dict[str, Any], store_hash: str | None) -> dict[str, Any]:
-    """Sub-resource links as BigCommerce writes them, wherever the order was read from (a store
-    served elsewhere, such as another refund-mock, points them at itself)."""
+    """Sub-resource links (of an order or a shipping address) as BigCommerce writes them,
+    wherever the order was read from (a store served elsewhere, such as another refund-mock,
+    points them at itself)."""
     if store_hash is None:
         return order
     for value in order.values():

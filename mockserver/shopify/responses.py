@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl
 from mockserver.platform import Handler, Reply, RequestContext
 from mockserver.shopify import listing, models, pagination
 from mockserver.shopify.exceptions import NotFound
+from mockserver.shopify.graphql import graphql_admin
 from mockserver.store import StoredOrder, Transaction
 
 PLATFORM_NAME = "shopify"
@@ -167,4 +168,5 @@ HANDLERS: dict[str, Handler] = {
     "getOrder": get_order,
     "listOrders": list_orders,
     "listTransactions": list_transactions,
+    "graphqlAdmin": graphql_admin,
 }

@@ -56,6 +56,11 @@ class ShopifyRateLimit:
     def __init__(self) -> None:
         self.request_ids = RequestIds()
 
+    def counts(self, environ: Mapping[str, Any]) -> bool:
+        """Whether a request counts in the REST call limit: GraphQL requests are priced by query
+        cost in a bucket of their own (mockserver/shopify/graphql/throttle.py), as Shopify's are."""
+        return not environ.get("PATH_INFO", "").endswith("/graphql.json")
+
     def key(self, environ: Mapping[str, Any]) -> str:
         """The access token sent (requests without one share the bucket of the empty token)."""
         return environ.get(TOKEN_ENVIRON_KEY, "")

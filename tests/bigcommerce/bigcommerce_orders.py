@@ -315,5 +315,5 @@ def as_items(pieces: list[tuple[str, int, Decimal | int]]) -> list[dict[str, Any
         if kind in ("PRODUCT", "GIFT_WRAPPING"):
             items.append({"item_type": kind, "item_id": item_id, "quantity": int(size)})
         else:
-            items.append({"item_type": kind, "item_id": item_id, "amount": str(size)})
+            items.append({"item_type": kind, "item_id": item_id, "amount": v3(size)})
     return items

@@ -69,8 +69,8 @@ def test_a_huge_payment_amount_matches_no_refund_method(client: FlaskClient) -> 
     assert "payments" in v3_errors(response)
 
 
-@pytest.mark.parametrize("amount", [HUGE, "9" * 40])
-def test_a_huge_order_level_amount_is_above_what_is_left(client: FlaskClient, amount: float | str) -> None:
+@pytest.mark.parametrize("amount", [HUGE, int("9" * 40)])
+def test_a_huge_order_level_amount_is_above_what_is_left(client: FlaskClient, amount: float | int) -> None:
     body = {"items": [{"item_type": "ORDER", "item_id": 100, "amount": amount}]}
     response = client.post(f"/stores/{STORE}/v3/orders/100/payment_actions/refund_quotes", json=body, headers=TOKEN)
     assert response.status_code == 422
@@ -78,7 +78,7 @@ def test_a_huge_order_level_amount_is_above_what_is_left(client: FlaskClient, am
 
 
 def test_a_huge_tax_adjustment_is_not_the_overcharge(client: FlaskClient) -> None:
-    body = {"tax_adjustment_amount": "9" * 40}
+    body = {"tax_adjustment_amount": int("9" * 40)}
     response = client.post(f"/stores/{STORE}/v3/orders/100/payment_actions/refund_quotes", json=body, headers=TOKEN)
     assert response.status_code == 422
     assert "tax_adjustment_amount" in v3_errors(response)

@@ -56,8 +56,7 @@ def test_schema_violation_is_422_naming_the_dotted_field(reader: FlaskClient) ->
 def test_wrong_type_is_422_naming_field_and_reason(reader: FlaskClient) -> None:
     body = {"items": [{"item_type": "SHIPPING", "item_id": 301, "amount": "ten"}]}
     error = reader.post(QUOTE, json=body, headers=TOKEN).get_json()
-    assert list(error["errors"]) == ["items.0.amount"]
-    assert "pattern" in error["errors"]["items.0.amount"]
+    assert error["errors"] == {"items.0.amount": "must be a number"}
 
 
 def test_create_refund_422_is_wrapped_in_data(reader: FlaskClient) -> None:

@@ -29,6 +29,7 @@ from tests.bigcommerce.bigcommerce_orders import (
     build_order,
     expected_totals,
     order_specs,
+    v3,
 )
 from tests.conftest import FIXTURES_DIR
 
@@ -161,7 +162,7 @@ def refund_everything(mock: Mock, spec: OrderSpec, data: st.DataObject) -> None:
     order = mock.get(f"/v2/orders/{order_id}")
     assert (order["status_id"], order["payment_status"]) == (4, "refunded")
     assert all(p["is_refunded"] for p in mock.get(f"/v2/orders/{order_id}/products"))
-    one_more = mock.quote(order_id, {"items": [{"item_type": "ORDER", "item_id": order_id, "amount": "0.001"}]})
+    one_more = mock.quote(order_id, {"items": [{"item_type": "ORDER", "item_id": order_id, "amount": 0.001}]})
     assert one_more.status_code == 422
 
 
@@ -191,10 +192,10 @@ def requests(draw: st.DrawFn, document: dict[str, Any]) -> list[dict[str, Any]]:
     address = document["shipping_addresses"][0]
     shipping = money(address["cost_inc_tax"])
     amount = (shipping * draw(st.sampled_from([Decimal("0.25"), Decimal("0.5"), Decimal("1.1")]))).quantize(step)
-    choices.append({"item_type": "SHIPPING", "item_id": address["id"], "amount": str(amount)})
+    choices.append({"item_type": "SHIPPING", "item_id": address["id"], "amount": v3(amount)})
     total = money(document["order"]["total_inc_tax"])
     order_amount = (total * draw(st.sampled_from([Decimal("0.1"), Decimal("0.3"), Decimal("0.7")]))).quantize(step)
-    choices.append({"item_type": "ORDER", "item_id": order_id, "amount": str(order_amount)})
+    choices.append({"item_type": "ORDER", "item_id": order_id, "amount": v3(order_amount)})
     count = draw(st.integers(1, 6))
     return [
         {"items": draw(st.lists(st.sampled_from(choices), min_size=1, max_size=3)), "choice": draw(st.integers(0, 3))}
@@ -238,12 +239,10 @@ def test_random_refund_sequences_never_exceed_what_was_paid(mock: Mock, spec: Or
     step = quantum(document["order"]["default_currency_code"])
     if remaining > 0:
         over = mock.quote(
-            order_id, {"items": [{"item_type": "ORDER", "item_id": order_id, "amount": str(remaining + step)}]}
+            order_id, {"items": [{"item_type": "ORDER", "item_id": order_id, "amount": v3(remaining + step)}]}
         )
         assert over.status_code == 422
-        refund_like_the_quote(
-            mock, order_id, [{"item_type": "ORDER", "item_id": order_id, "amount": str(remaining)}], 1
-        )
+        refund_like_the_quote(mock, order_id, [{"item_type": "ORDER", "item_id": order_id, "amount": v3(remaining)}], 1)
     assert check_no_cent_lost(mock, order_id, document) == money(order["total_inc_tax"])
     assert mock.get(f"/v2/orders/{order_id}")["status_id"] == 4
 
@@ -280,7 +279,7 @@ def test_kwd_and_jpy_amounts_keep_their_minor_units(mock: Mock) -> None:
         assert amount == amount.quantize(quantum(currency))
         if currency == "JPY":
             assert isinstance(one["data"]["total_refund_amount"], int)
-            fraction = mock.quote(order_id, {"items": [{"item_type": "ORDER", "item_id": order_id, "amount": "10.5"}]})
+            fraction = mock.quote(order_id, {"items": [{"item_type": "ORDER", "item_id": order_id, "amount": 10.5}]})
             assert fraction.get_json()["data"]["total_refund_amount"] == 11  # rounded half-up to whole yen
             assert fraction.get_json()["data"]["rounding"] == 0.5
 
@@ -376,3 +375,113 @@ def test_concurrent_order_level_refunds_stop_at_the_order_total(mock: Mock) -> N
     assert sorted(status for status, _ in results) == [201] * 9 + [422] * 11  # 9 x 7.00 = 63.00 of 64.80
     order = mock.get(f"/v2/orders/{order_id}")
     assert order["refunded_amount"] == "63.0000" and order["status_id"] == 14
+
+
+# -- V3 money is a JSON number; ids are the store's ---------------------------------------------
+
+
+def state_of(mock: Mock, order_id: int) -> tuple[Any, ...]:
+    """What a client can read of an order's refund state."""
+    return (
+        mock.get(f"/v2/orders/{order_id}"),
+        mock.get(f"/v2/orders/{order_id}/products"),
+        mock.get(f"/v3/orders/{order_id}/transactions"),
+        mock.get(f"/v3/orders/{order_id}/payment_actions/refunds"),
+    )
+
+
+STRING_PLACES = ("items.0.amount", "payments.0.amount", "override.total_amount", "override.total_tax")
+
+
+@PROPERTY_SETTINGS
+@given(spec=order_specs(), data=st.data())
+def test_money_as_a_number_refunds_and_the_same_money_as_a_string_changes_nothing(
+    mock: Mock, spec: OrderSpec, data: st.DataObject
+) -> None:
+    """BigCommerce declares V3 request money `type: number`: any amount sent as a decimal string,
+    in any money field, is a 422 naming that field and leaves the order as it was; the same
+    amount as a number quotes and refunds to the minor unit (all five currencies, JPY and KWD
+    among them)."""
+    document = build_order(spec)
+    order_id = mock.load(document)
+    step = quantum(spec.currency)
+    total = money(document["order"]["total_inc_tax"])
+    amount = data.draw(st.integers(1, int(total / step)), label="minor units") * step
+    text = data.draw(st.sampled_from([str(amount), f"{amount:.4f}", f"{amount}"]), label="as text")
+    items = [{"item_type": "ORDER", "item_id": order_id, "amount": v3(amount)}]
+    quoted = mock.quote(order_id, {"items": items})
+    assert quoted.status_code == 201, quoted.get_json()
+    assert money(quoted.get_json()["data"]["total_refund_amount"]) == amount
+    methods = quoted.get_json()["data"]["refund_methods"]
+    payments = payments_for(data.draw(st.sampled_from(methods), label="method"))
+    place = data.draw(st.sampled_from(STRING_PLACES), label="string in")
+    body: dict[str, Any] = {"items": [dict(items[0])], "payments": [dict(p) for p in payments]}
+    if place == "items.0.amount":
+        body["items"][0]["amount"] = text
+    elif place == "payments.0.amount":
+        body["payments"][0]["amount"] = text
+    else:
+        override = {"total_amount": v3(amount), "total_tax": 0}
+        override[place.split(".")[1]] = text
+        body["merchant_calculated_override"] = override
+    field = place.replace("override.", "merchant_calculated_override.")
+    before = state_of(mock, order_id)
+    refused = mock.refund(order_id, body)
+    assert refused.status_code == 422
+    [error] = refused.get_json()["data"]
+    assert error["errors"] == {field: "must be a number"}
+    if place == "items.0.amount":
+        quote_refused = mock.quote(order_id, {"items": body["items"]})
+        assert quote_refused.status_code == 422
+        assert quote_refused.get_json()["errors"] == {field: "must be a number"}
+    assert state_of(mock, order_id) == before
+    created = mock.refund(order_id, {"items": items, "payments": payments})
+    assert created.status_code == 201, created.get_json()
+    assert money(created.get_json()["data"]["total_amount"]) == amount
+    check_no_cent_lost(mock, order_id, document)
+
+
+STORE_TRANSACTION_IDS = iter(range(10**9, 2 * 10**9, 1000))  # a fresh stretch of ids per example
+
+
+@settings(PROPERTY_SETTINGS, max_examples=25)
+@given(specs=st.lists(order_specs(), min_size=2, max_size=3), data=st.data())
+def test_refunds_across_orders_give_every_object_an_id_of_its_own(
+    mock: Mock, specs: list[OrderSpec], data: st.DataObject
+) -> None:
+    """Transactions are numbered by the store as they happen, so orders' ids interleave; refunds
+    on any of the orders, in any order, never reuse an id another order's transaction, refund
+    or refund payment holds, and a refund, its payments and their transactions never share one."""
+    documents = [build_order(spec) for spec in specs]
+    next_id = next(STORE_TRANSACTION_IDS)
+    for position in range(max(len(document["transactions"]) for document in documents)):
+        for document in documents:  # order 1's first capture, order 2's first, ..., then the seconds
+            if position < len(document["transactions"]):
+                document["transactions"][position]["id"] = next_id
+                next_id += 1
+    order_ids = [mock.load(document) for document in documents]
+    for _ in range(data.draw(st.integers(1, 5), label="refunds")):
+        order_id = data.draw(st.sampled_from(order_ids), label="order")
+        order = mock.get(f"/v2/orders/{order_id}")
+        left = money(order["total_inc_tax"]) - money(order["refunded_amount"])
+        if left <= 0:
+            continue
+        step = quantum(order["default_currency_code"])
+        amount = data.draw(st.integers(1, int(left / step)), label="minor units") * step
+        before = {i for oid in order_ids for i in ids_of(mock, oid)}
+        created = refund_like_the_quote(
+            mock, order_id, [{"item_type": "ORDER", "item_id": order_id, "amount": v3(amount)}], -1
+        )
+        new = [created["id"], *(p["id"] for p in created["payments"])]
+        new += [int(p["transaction_id"]) for p in created["payments"]]
+        assert len(new) == len(set(new)) and before.isdisjoint(new), (new, sorted(before))
+    every = [i for oid in order_ids for i in ids_of(mock, oid)]
+    assert len(every) == len(set(every)), sorted(every)
+
+
+def ids_of(mock: Mock, order_id: int) -> list[int]:
+    """The order's transaction, refund and refund payment ids, as a client reads them."""
+    ids = [row["id"] for row in mock.get(f"/v3/orders/{order_id}/transactions")["data"]]
+    for created in mock.get(f"/v3/orders/{order_id}/payment_actions/refunds")["data"]:
+        ids += [created["id"], *(payment["id"] for payment in created["payments"])]
+    return ids

@@ -33,6 +33,10 @@ def without_link_urls(document: dict[str, Any]) -> dict[str, Any]:
         link = copy["order"].get(name)
         if isinstance(link, dict) and "url" in link:
             link["url"] = "(link)"
+    for address in copy.get("shipping_addresses") or []:
+        link = address.get("shipping_quotes")
+        if isinstance(link, dict) and "url" in link:
+            link["url"] = "(link)"
     copy.pop("store_hash", None)
     # A Shopify fixture's optional `shop` block (the shop's primary location) is not part of the
     # order or transactions endpoints that record reads; without it calculate falls back to a default.
@@ -54,11 +58,13 @@ def test_record_gives_documents_equal_to_the_stores_orders(store: Store, tmp_pat
 
 def test_bigcommerce_links_are_written_as_bigcommerce_writes_them(store: Store, tmp_path: Path) -> None:
     assert record(store, "bigcommerce", tmp_path, orders=[100]).exit_code == 0
-    order = recorded(tmp_path, "bigcommerce")[100]["order"]
-    assert order["products"] == {
+    document = recorded(tmp_path, "bigcommerce")[100]
+    assert document["order"]["products"] == {
         "url": "https://api.bigcommerce.com/stores/abc123/v2/orders/100/products",
         "resource": "/orders/100/products",
     }
+    quotes = document["shipping_addresses"][0]["shipping_quotes"]
+    assert quotes["url"] == f"https://api.bigcommerce.com/stores/abc123/v2{quotes['resource']}"
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
