@@ -84,6 +84,14 @@ def load_order(context: RequestContext) -> Reply:
     return Reply(201, {"platform": platform.name, "order_id": order_id})
 
 
+def delete_order(context: RequestContext) -> Reply:
+    platform, order_id = context.path_params["platform"], context.path_params["order_id"]
+    removed = context.server.store.delete_order(platform, order_id)
+    if removed is None:
+        raise AdminError(404, f"No {platform} order {order_id} is loaded")
+    return Reply(200, {"platform": platform, "order_id": order_id, "refunds_removed": removed})
+
+
 def list_scenarios(context: RequestContext) -> Reply:
     return Reply(200, {"scenarios": [scenario.summary() for scenario in context.server.scenarios.all()]})
 
@@ -159,6 +167,7 @@ ADMIN_API = Api(
         "getHealth": get_health,
         "resetState": reset_state,
         "loadOrder": load_order,
+        "deleteOrder": delete_order,
         "listScenarios": list_scenarios,
         "addScenarios": add_scenarios,
         "removeScenarios": remove_scenarios,

@@ -31,6 +31,7 @@ from werkzeug.sansio.utils import get_content_length
 from mockserver import faults
 from mockserver.bodies import BodyProblem, decode_json, read_at_most, strip_bom
 from mockserver.cors import install_cors
+from mockserver.guard import install_guard
 from mockserver.journal import DEFAULT_SIZE as DEFAULT_JOURNAL_SIZE
 from mockserver.journal import MAX_BODY_BYTES as JOURNAL_BODY_BYTES
 from mockserver.journal import Journal, SharedJournal
@@ -55,6 +56,10 @@ CANNOT_DROP_CONNECTIONS = (
     "The {} fault needs `refund-mock serve` without --workers: the multi-process server "
     "does not let the mock drop a connection"
 )
+
+
+class ConfigError(ValueError):
+    """A setting the server cannot start with; the message names it and what it accepts."""
 
 
 class FixtureError(ValueError):
@@ -84,6 +89,10 @@ class MockConfig:
     journal_size: int = DEFAULT_JOURNAL_SIZE  # 0 turns the journal off
     admin_token: str | None = None  # when set, the admin API (but health) wants it in X-Mock-Admin-Token
     cors: bool = True
+    # Host names answered besides localhost, *.localhost and IP addresses (`.example.test`: and
+    # every name under it), and the origins whose pages may use the admin API (mockserver.guard)
+    allowed_hosts: list[str] = field(default_factory=list)
+    admin_origins: list[str] = field(default_factory=list)
     # Set by `serve --workers N` (mockserver.wsgi): the run folder where the worker processes
     # share the journal, run-time scenarios and rule counters (mockserver.shared).
     run_dir: Path | None = None
@@ -116,6 +125,18 @@ class MockConfig:
         if isinstance(config, cls):
             return config
         return cls(**config)
+
+
+def check_token_scopes(tokens: dict[str, list[str]], specs: dict[str, Spec]) -> None:
+    """Refuse a tokens file naming a scope no operation asks for (a typo would grant nothing)."""
+    valid = sorted({scope for spec in specs.values() for scope in spec.declared_scopes()})
+    for token, scopes in tokens.items():
+        unknown = [scope for scope in scopes if scope not in valid]
+        if unknown:
+            raise ConfigError(
+                f"--tokens: token {token!r} has the unknown scope {unknown[0]!r}; "
+                f"the scopes the specs know are: {', '.join(valid)}"
+            )
 
 
 LATENCY_TEXT = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(?:-\s*(\d+(?:\.\d+)?)\s*)?")
@@ -185,10 +206,12 @@ class MockServer:
         self.apis: dict[str, Api] = {api.name: api for api in apis}
         specs_dir = data_dir("specs")
         self.specs: dict[str, Spec] = {name: load_spec(specs_dir / api.spec_file) for name, api in self.apis.items()}
+        if config.tokens is not None:
+            check_token_scopes(config.tokens, self.specs)
         if config.latency_ms is not None:
             low, high = config.latency_ms
             if not 0 <= low <= high:
-                raise ValueError(f"latency must be LOW-HIGH milliseconds with 0 <= LOW <= HIGH, not {low}-{high}")
+                raise ConfigError(f"latency must be LOW-HIGH milliseconds with 0 <= LOW <= HIGH, not {low}-{high}")
         self._latency = None if not config.latency_ms or config.latency_ms[1] == 0 else config.latency_ms
         self.platform_names = frozenset(self.platforms)
         self.examples = ExampleChooser()
@@ -224,6 +247,7 @@ class MockServer:
         self.fixture_errors: list[str] = []  # files (or ndjson lines) skipped, one line per file
         self.fixture_problems: list[str] = []  # loaded, but failing the consistency rules, one line per file
         self.fixture_notes: list[str] = []  # deliberate emptiness, worth a word at start-up
+        self.orders_from_state = 0  # orders a kept state file already held, served as it has them
         if config.load_fixtures:
             self.load_fixture_dir(config.fixtures_dir or data_dir("fixtures"), required=config.fixtures_dir is not None)
 
@@ -272,6 +296,7 @@ class MockServer:
 
         keep_existing = self.config.state_path is not None  # a kept state wins over the fixtures
         existing = {name: set(self.store.order_ids(name)) for name in self.platforms}
+        self.orders_from_state = sum(len(ids) for ids in existing.values()) if keep_existing else 0
         found_any = False
         loaded = 0
         for name, platform in self.platforms.items():
@@ -381,6 +406,10 @@ class MockServer:
             if path.startswith(prefix) and (best is None or len(prefix) > len(self.specs[best].path_prefix)):
                 best = name
         return self.apis[best or next(iter(self.apis))]
+
+    def refusal(self, path: str, message: str) -> bytes:
+        """The body of a 403 from mockserver.guard, in the shape of the API `path` belongs to."""
+        return encode_json(self.api_for_path(path).errors.scripted(path, 403, message, None).body)
 
     def dispatch(self, api: Api, template: str, **raw_path: str) -> Response:
         req = request._get_current_object()  # one lookup: each `request.x` through the proxy costs ~1 µs
@@ -730,6 +759,8 @@ def create_app(config: MockConfig | dict[str, Any] | None = None, apis: Iterable
             if scheme.get("type") == "apiKey" and scheme.get("in") == "header"
         ]
         install_cors(app, auth_headers)
+    # outermost, before CORS: a refusal carries no CORS header
+    install_guard(app, server.refusal, settings.allowed_hosts, settings.admin_origins)
 
     @app.errorhandler(HTTPException)
     def unrouted(error: HTTPException) -> Response:

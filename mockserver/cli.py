@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import importlib
-import ipaddress
 import json
 import multiprocessing
 import re
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import click
+
+from mockserver.listen import CannotListen, bound_name, check_port_free, is_loopback, reach
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -52,16 +55,6 @@ def parse_latency(text: str | None) -> tuple[float, float] | None:
     if not found or high < low or high > 60_000:
         raise click.BadParameter("expected milliseconds, LOW-HIGH (e.g. 50-200) or one number, at most 60000")
     return low, high
-
-
-def is_loopback(host: str) -> bool:
-    """Whether binding to `host` keeps the server on this machine."""
-    if host.strip("[]").lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name: it may resolve to any interface
 
 
 def check_admin_token(host: str, admin_token: str | None) -> None:
@@ -164,6 +157,28 @@ def main() -> None:
     "(450 per 30 s); standard (default) = 40 leaking 2/s and 150 per 30 s. Repeat for both: --plan plus --plan pro.",
 )
 @click.option(
+    "--allowed-hosts",
+    "allowed_hosts",
+    multiple=True,
+    envvar="REFUND_MOCK_ALLOWED_HOSTS",
+    help="Host name the server answers besides localhost, *.localhost and IP addresses (a guard against "
+    "DNS rebinding), e.g. a Docker service name; `.example.test` allows every name under it. Repeat or "
+    "separate with commas.",
+)
+@click.option(
+    "--admin-origins",
+    "admin_origins",
+    multiple=True,
+    envvar="REFUND_MOCK_ADMIN_ORIGINS",
+    help="Origin of a web page allowed to use the admin API (e.g. http://localhost:5173); other pages "
+    "are refused. Repeat or separate with commas.",
+)
+@click.option(
+    "--fresh-state",
+    is_flag=True,
+    help="With --state: start over from the fixtures, dropping what the state file kept from earlier runs.",
+)
+@click.option(
     "--workers",
     type=click.IntRange(min=1),
     help="Serve with N granian worker processes sharing one state (for load tests and big CI matrices). "
@@ -198,6 +213,9 @@ def serve(
     no_cors: bool,
     throttle: bool,
     plans: tuple[str, ...],
+    allowed_hosts: tuple[str, ...],
+    admin_origins: tuple[str, ...],
+    fresh_state: bool,
     workers: int | None,
     proxy_text: str | None,
     threads: int | None,
@@ -211,6 +229,18 @@ def serve(
         )
     if threads is not None and not workers:
         raise click.UsageError("--threads goes with --workers (the single-process server starts a thread per request)")
+    if fresh_state and state_path is None:
+        raise click.UsageError("--fresh-state goes with --state (without it every run starts fresh)")
+    try:
+        check_port_free(host, port)  # before anything is announced or loaded
+    except CannotListen as error:
+        raise click.ClickException(str(error)) from None
+    kept_state = state_path is not None and state_path.exists() and state_path.stat().st_size > 0
+    if fresh_state and state_path is not None:
+        remove_state(state_path)
+        kept_state = False
+    tokens, latency_ms = _read_tokens(tokens_path), parse_latency(latency)  # refused before any folder is made
+    stop_on_sigterm()
     # With workers, the state file and the run folder (journal, run-time scenarios, counters)
     # are shared by the processes; without --state the state lives in the run folder too.
     run_dir = Path(tempfile.mkdtemp(prefix="refund-mock-run-")) if workers else None
@@ -219,44 +249,96 @@ def serve(
         "strict_fixtures": strict,
         "log_fixture_problems": False,  # the banner names each file once
         "state_path": state_path or (run_dir / "state.sqlite3" if run_dir else None),
-        "tokens": _read_tokens(tokens_path),
+        "tokens": tokens,
         "validate_responses": validate_responses,
         "scenario_files": list(scenario_files),
-        "latency_ms": parse_latency(latency),
+        "latency_ms": latency_ms,
         "journal_size": journal_size,
         "admin_token": admin_token,
         "cors": not no_cors,
         "throttle": throttle,
         "plans": plans,
+        "allowed_hosts": split_list(allowed_hosts) + bound_name(host),  # the --host name answers, as in Vite
+        "admin_origins": split_list(admin_origins),
         "run_dir": run_dir,
         "proxy": proxy,
     }
+    notes = Notes(has_tokens=tokens is not None, kept_state=state_path if kept_state else None)
+    app: Flask | None = None
     try:
         if not workers:
             from werkzeug.serving import run_simple
 
             from mockserver.serving import MockRequestHandler
 
-            app = _start(host, port, None, settings, latency, threads)
-            run_simple(host, port, app, threaded=True, use_reloader=False, request_handler=MockRequestHandler)
+            app = _start(host, port, None, settings, latency, threads, notes)
+            run_simple(
+                host, port, app, threaded=True, use_reloader=False, request_handler=MockRequestHandler
+            )  # returns on Ctrl-C and SIGTERM
             return
         # The fixtures are loaded into the state file by a short-lived child process, so that
         # the parent of the workers (which only supervises them) never holds the app, the
         # specs or the garbage of loading thousands of orders: its memory stays that of granian.
-        worker_settings, worker_threads = _in_child(_prepare_workers, host, port, workers, settings, latency, threads)
+        worker_settings, worker_threads = _in_child(
+            _prepare_workers, host, port, workers, settings, latency, threads, notes
+        )
         from mockserver.wsgi import run
 
-        run(host, port, workers, worker_settings, worker_threads)
+        run(host, port, workers, worker_settings, worker_threads)  # granian stops on Ctrl-C and SIGTERM
     finally:
+        if app is not None:
+            from mockserver.app import server_of
+
+            server_of(app).close()  # removes the temporary state of a run without --state
         if run_dir is not None:
             shutil.rmtree(run_dir, ignore_errors=True)
 
 
+def split_list(values: tuple[str, ...]) -> list[str]:
+    """Repeated options, each maybe comma-separated (as an environment variable gives them)."""
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+def remove_state(state_path: Path) -> None:
+    """`--fresh-state`: the state file and what SQLite and the store keep beside it."""
+    for path in (state_path, *(Path(f"{state_path}{suffix}") for suffix in ("-wal", "-shm", "-writes"))):
+        path.unlink(missing_ok=True)
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM (`docker stop`, `timeout`, CI runners) stops the server as Ctrl-C does.
+
+    Python's default for SIGTERM ends the process on the spot, leaving the temporary state
+    behind; as a KeyboardInterrupt the server returns and the `finally` of `serve` cleans up.
+    (Under --workers granian installs its own handler once it starts, and stops as on Ctrl-C.)
+    """
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+@dataclass(frozen=True)
+class Notes:
+    """What the banner says besides the URLs: how open the server is, and whether state was kept."""
+
+    has_tokens: bool
+    kept_state: Path | None  # a --state file that held orders before this run
+
+
 def _start(
-    host: str, port: int, workers: int | None, settings: dict[str, Any], latency: str | None, threads: int | None
+    host: str,
+    port: int,
+    workers: int | None,
+    settings: dict[str, Any],
+    latency: str | None,
+    threads: int | None,
+    notes: Notes | None = None,
 ) -> Flask:
     """Build the app (checking the scenario files, loading the fixtures) and print where it serves."""
-    from mockserver.app import FixtureError, MockConfig, create_app, server_of
+    notes = notes or Notes(has_tokens=settings.get("tokens") is not None, kept_state=None)
+    from mockserver.app import ConfigError, FixtureError, MockConfig, create_app, server_of
     from mockserver.scenarios import ScenarioError
 
     config = MockConfig(**settings)
@@ -264,10 +346,11 @@ def _start(
         app = create_app(config)  # with workers: loads the fixtures once, here, before any worker starts
     except ScenarioError as error:
         raise click.ClickException(f"scenario file refused: {error.message}") from error
-    except FixtureError as error:
+    except (ConfigError, FixtureError) as error:
         raise click.ClickException(str(error)) from error
     server = server_of(app)
-    base = f"http://{host}:{port}"
+    reachable = reach(host, port)
+    base = reachable.urls[0]
     if workers:
         from mockserver.wsgi import threads_for
 
@@ -276,6 +359,9 @@ def _start(
         )
     else:
         click.echo(f"refund-mock serving on {base}")
+    if reachable.wildcard:
+        others = "  ".join(reachable.urls[1:]) or "(no other interface found)"
+        click.echo(f"  {'and on every interface':<32} {others}")
     for name, platform in server.platforms.items():
         count = len(server.store.order_ids(name))
         click.echo(f"  {platform.title:<32} {base}{platform.base_path_example}  ({count} orders)")
@@ -291,6 +377,19 @@ def _start(
         f"  {len(scenarios) - from_files} built-in and {from_files} file scenarios (header X-Mock-Scenario: <name>)"
         + (f"; latency {latency} ms" if latency else "")
     )
+    if notes.kept_state is not None and server.orders_from_state:
+        click.echo(
+            f"  state kept from {notes.kept_state}: its {server.orders_from_state} orders are served as that earlier "
+            "run left them (refunds included), not as the fixtures have them; --fresh-state starts over",
+            err=True,
+        )
+    if not notes.has_tokens and not is_loopback(host):
+        click.echo(
+            f"  warning: without --tokens any non-empty token is accepted, with every scope, from anyone who can "
+            f"reach {', '.join(reachable.urls[1:] if reachable.wildcard else reachable.urls) or base}; "
+            "give --tokens tokens.yaml to choose them",
+            err=True,
+        )
     for problem in server.fixture_errors:
         click.echo(f"  skipped fixture {problem}", err=True)
     for problem in server.fixture_problems:
@@ -303,13 +402,19 @@ def _start(
 
 
 def _prepare_workers(
-    host: str, port: int, workers: int, settings: dict[str, Any], latency: str | None, threads: int | None
+    host: str,
+    port: int,
+    workers: int,
+    settings: dict[str, Any],
+    latency: str | None,
+    threads: int | None,
+    notes: Notes,
 ) -> tuple[str, int]:
     """In the child: load the state and check the settings; returns what the workers are started with."""
     from mockserver.app import server_of
     from mockserver.wsgi import threads_for, worker_settings
 
-    server = server_of(_start(host, port, workers, settings, latency, threads))
+    server = server_of(_start(host, port, workers, settings, latency, threads, notes))
     prepared = (
         worker_settings(server.config, list(server.fixture_errors), list(server.fixture_problems)),
         threads_for(server.config, threads),
@@ -329,6 +434,10 @@ def _in_child(function: Callable[..., T], *arguments: Any) -> T:
         outcome, value = receiver.recv()
     except EOFError:
         outcome, value = "error", "the process loading the fixtures ended without an answer"
+    except BaseException:  # Ctrl-C or SIGTERM while it loads: it goes too
+        child.terminate()
+        child.join()
+        raise
     child.join()
     if outcome == "error":
         raise click.ClickException(value)
@@ -336,6 +445,8 @@ def _in_child(function: Callable[..., T], *arguments: Any) -> T:
 
 
 def _child_main(sender: Connection, function: Callable[..., Any], arguments: tuple[Any, ...]) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent stops it with SIGTERM when interrupted
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # ...Ctrl-C included
     try:
         sender.send(("ok", function(*arguments)))
     except click.ClickException as error:

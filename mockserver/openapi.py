@@ -435,6 +435,15 @@ class Operation:
 class Spec:
     """One OpenAPI document: its operations by id and by (method, path template)."""
 
+    def declared_scopes(self) -> set[str]:
+        """Every scope an operation's security requirements name (apiKey schemes list none themselves)."""
+        return {
+            scope
+            for operation in self.operations.values()
+            for alternative in operation.required_scopes()
+            for scope in alternative
+        }
+
     def __init__(self, path: Path):
         self.path = path
         self.document = load_document(path)

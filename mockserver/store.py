@@ -382,6 +382,18 @@ class Store:
                     (platform, order_id, store_hash, text),
                 )
 
+    def delete_order(self, platform: str, order_id: int) -> int | None:
+        """Forget an order, its refunds and its baseline: the number of refunds removed, None if unknown."""
+        with self._write() as connection:
+            removed = connection.execute(
+                "DELETE FROM orders WHERE platform = ? AND order_id = ?", (platform, order_id)
+            ).rowcount
+            refunds = connection.execute(
+                "DELETE FROM refunds WHERE platform = ? AND order_id = ?", (platform, order_id)
+            ).rowcount
+            connection.execute("DELETE FROM baseline WHERE platform = ? AND order_id = ?", (platform, order_id))
+        return refunds if removed else None
+
     def update_order(
         self,
         platform: str,

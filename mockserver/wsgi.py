@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +60,8 @@ def worker_settings(config: MockConfig, fixture_errors: list[str], fixture_probl
             "cors": config.cors,
             "throttle": config.throttle,
             "plans": list(config.plans),
+            "allowed_hosts": config.allowed_hosts,
+            "admin_origins": config.admin_origins,
             "fixture_errors": fixture_errors,
             "fixture_problems": fixture_problems or [],
         }
@@ -85,13 +88,23 @@ def worker_config(text: str) -> tuple[MockConfig, list[str], list[str]]:
         cors=settings["cors"],
         throttle=settings["throttle"],
         plans=tuple(settings["plans"]),
+        allowed_hosts=list(settings["allowed_hosts"]),
+        admin_origins=list(settings["admin_origins"]),
         connection_faults=False,
     )
     return config, list(settings["fixture_errors"]), list(settings.get("fixture_problems", []))
 
 
 def create_worker_app() -> Flask:
-    """granian's factory: the app of one worker process."""
+    """granian's factory: the app of one worker process.
+
+    A forked worker inherits the supervisor's SIGTERM handler, which only flags the supervisor's
+    own loop, until granian installs the worker's after this factory returns: a worker told to
+    stop while it builds the app would ignore it, and the server would take granian's 10 s kill
+    timeout to stop (past `docker stop`'s grace, which then leaves the run folder behind).
+    Meanwhile SIGTERM simply ends the worker: it holds nothing yet.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     from mockserver.app import create_app, server_of
 
     text = os.environ.get(SETTINGS_VARIABLE)

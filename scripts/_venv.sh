@@ -1,5 +1,8 @@
-# Shared by scripts/serve and scripts/test: make .venv and install the project into it.
+# Shared by the scripts: make .venv and install the project into it.
 # Usage: source scripts/_venv.sh [extras]   (extras: "" or "test")
+# It leaves the working directory alone, so that relative paths a user gives a script (e.g.
+# `scripts/serve --fixtures my-fixtures`) are read from where the user is; a script that works on
+# the repository itself does `cd "$ROOT"`.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
@@ -13,7 +16,9 @@ fi
 # Reinstall only when pyproject.toml (or the extras asked for) changed since the last install.
 STAMP="$VENV/.refund-mock-installed-${EXTRAS:-base}"
 WANT="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
-if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
+installed() { [ -f "$1" ] && [ "$(cat "$1")" = "$WANT" ]; }
+# the test extras include the base install: scripts/serve after scripts/test installs nothing
+if ! installed "$STAMP" && ! { [ -z "$EXTRAS" ] && installed "$VENV/.refund-mock-installed-test"; }; then
     TARGET="$ROOT"
     [ -n "$EXTRAS" ] && TARGET="$ROOT[$EXTRAS]"
     echo "installing refund-mock${EXTRAS:+[$EXTRAS]} into .venv" >&2
@@ -21,4 +26,3 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
     echo "$WANT" > "$STAMP"
 fi
 export PATH="$VENV/bin:$PATH"
-cd "$ROOT"

@@ -35,7 +35,7 @@ def wait_for_health(base: str, process: subprocess.Popen[str], timeout: float = 
     raise AssertionError("serve did not answer /__mock/health in time")
 
 
-def start_serve(*arguments: str) -> tuple[str, subprocess.Popen[str]]:
+def start_serve(*arguments: str, env: dict[str, str] | None = None) -> tuple[str, subprocess.Popen[str]]:
     port = free_port()
     command = [sys.executable, "-m", "mockserver.cli", "serve", "--port", str(port), *arguments]
     process = subprocess.Popen(
@@ -43,7 +43,7 @@ def start_serve(*arguments: str) -> tuple[str, subprocess.Popen[str]]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
     return f"http://127.0.0.1:{port}", process
 

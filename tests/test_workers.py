@@ -63,6 +63,21 @@ def server_side_inode(server_port: int, client_port: int) -> str | None:
     return None
 
 
+def listening_inodes(server_port: int) -> set[str]:
+    """The inodes of the sockets listening on `server_port` (one per worker: SO_REUSEPORT)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == server_port and fields[3] == "0A":  # LISTEN
+                found.add(fields[9])
+    return found
+
+
 def holder_of(inode: str, pids: list[int]) -> int | None:
     wanted = f"socket:[{inode}]"
     for pid in pids:
@@ -99,7 +114,22 @@ class Workers:
             time.sleep(0.05)
         raise AssertionError(f"expected 2 workers, found {workers_of(self.process.pid)}")
 
+    def wait_until_listening(self, pid: int) -> None:
+        """Until worker `pid` has its own listening socket on the port.
+
+        A worker's process exists a while before it listens (it builds the app first), and
+        right after a worker dies the kernel tears down the dead one's listening socket, during
+        which new connections can be refused: a connection is only tried once `pid` listens.
+        """
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if any(holder_of(inode, [pid]) == pid for inode in listening_inodes(self.port)):
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"worker {pid} never listened on port {self.port}")
+
     def _connect_to(self, pid: int) -> http.client.HTTPConnection:
+        self.wait_until_listening(pid)
         for _ in range(200):
             connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
             connection.connect()

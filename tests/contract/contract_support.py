@@ -25,8 +25,14 @@ SPECS = ("shopify", "bigcommerce", "admin")
 # admin API's reset -> health and scenario add -> list / remove.
 FLOW_LINKS = {
     "shopify": {"CalculateFirstLine", "CreateQuotedRefund", "GetCreatedRefund", "ListOrderRefunds"},
-    "bigcommerce": {"RefundAsQuoted", "GetRefundById", "GetRefundsOfOrder"},
-    "admin": {"HealthAfterReset", "ListScenarios", "RemoveAddedScenario"},
+    "bigcommerce": {
+        "QuoteFirstProduct",
+        "RefundAsQuoted",
+        "GetRefundById",
+        "GetRefundsOfOrder",
+        "ReadProductsAfterRefund",
+    },
+    "admin": {"HealthAfterReset", "ListScenarios", "RemoveAddedScenario", "DeleteLoadedOrder"},
 }
 
 

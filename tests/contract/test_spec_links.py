@@ -7,6 +7,7 @@ known good start, with its runtime expressions evaluated as the OpenAPI spec def
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
 from typing import Any
@@ -160,3 +161,15 @@ def test_admin_reset_to_health_and_scenario_to_list_and_removal(client: FlaskCli
     assert "links-test" in [entry["name"] for entry in listed.body["scenarios"]]
     removed = follow(client, spec, added, "addScenarios", "201", "RemoveAddedScenario", {})
     assert removed.status == 200 and removed.body["removed"] == ["links-test"]
+
+
+def test_admin_load_order_to_its_deletion(client: FlaskClient) -> None:
+    spec = Spec("admin.yaml")
+    document = json.loads((REPO_ROOT / "fixtures" / "shopify" / "orders" / "3012450010103.json").read_text())
+    document["order"]["id"] = 3012450019999
+    loaded = Step(client, spec, "loadOrder", {"platform": "shopify"}, document, {})
+    assert loaded.status == 201, loaded.body
+    deleted = follow(client, spec, loaded, "loadOrder", "201", "DeleteLoadedOrder", {})
+    assert deleted.status == 200 and deleted.body["order_id"] == 3012450019999
+    again = Step(client, spec, "deleteOrder", {"platform": "shopify", "order_id": 3012450019999}, None, {})
+    assert again.status == 404
