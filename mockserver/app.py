@@ -237,7 +237,11 @@ class MockServer:
         policies = {name: platform.rate_limit for name, platform in self.platforms.items() if platform.rate_limit}
         table = config.run_dir / TABLE_FILE if config.run_dir is not None else None
         self.rate_limits = RateLimits(policies, config.plans, config.throttle, table)
-        self.store = Store(config.state_path, verify_shared_documents=config.strict_responses)
+        self.store = Store(
+            config.state_path,
+            verify_shared_documents=config.strict_responses,
+            listing_of={name: platform.listing_of for name, platform in self.platforms.items() if platform.listing_of},
+        )
         self.proxies: dict[str, Any] = {}
         if config.proxy:
             from mockserver.contract.proxy import proxies

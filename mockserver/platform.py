@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from mockserver.ratelimit import RateLimitPolicy
-    from mockserver.store import Store
+    from mockserver.store import OrderListing, Store
 
 
 class MockHTTPError(Exception):
@@ -146,6 +146,9 @@ class Platform(Api):
     # ^ (refund id, created-at ISO text, refund as the list endpoints render it) for every
     #   refund inside a fixture document, so the store can index them for cross-order listings
     base_path_example: str  # printed at start-up, e.g. "/admin/api/2020-10"
+    listing_of: Callable[[dict[str, Any]], OrderListing] | None = None
+    # ^ what the platform's order list filters and sorts a fixture document on; the store keeps
+    #   it beside each order, so that listing many orders decodes none
     ids_in: Callable[[dict[str, Any]], dict[str, int]] = no_ids
     # ^ per id sequence, the highest id a fixture document already holds, so that ids the
     #   platform hands out later never repeat one that any loaded order uses

@@ -15,13 +15,15 @@ from __future__ import annotations
 import json
 import mmap
 import os
+import re
 import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -62,6 +64,21 @@ CREATE TABLE IF NOT EXISTS meta (
     name  TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 );
+-- What the order lists filter and sort on, per order: computed by the platform from the
+-- document on every write (see `Store.listing_of`), so a list never decodes documents.
+CREATE TABLE IF NOT EXISTS order_listing (
+    platform   TEXT    NOT NULL,
+    order_id   INTEGER NOT NULL,
+    store_hash TEXT,
+    created_at TEXT    NOT NULL,
+    archived   INTEGER NOT NULL,
+    facets     TEXT    NOT NULL,
+    PRIMARY KEY (platform, order_id)
+);
+CREATE INDEX IF NOT EXISTS order_listing_by_created ON order_listing (platform, created_at, order_id);
+CREATE TRIGGER IF NOT EXISTS order_listing_follows_deletes AFTER DELETE ON orders BEGIN
+    DELETE FROM order_listing WHERE platform = old.platform AND order_id = old.order_id;
+END;
 CREATE TABLE IF NOT EXISTS idempotency (
     platform   TEXT    NOT NULL,
     key        TEXT    NOT NULL,
@@ -76,6 +93,28 @@ CREATE TABLE IF NOT EXISTS baseline (
     PRIMARY KEY (platform, order_id)
 );
 """
+
+
+@dataclass(frozen=True)
+class OrderListing:
+    """What the order lists filter and sort an order on, computed by its platform from the document."""
+
+    created_at: str  # `instant_text` of the order's creation
+    facets: Mapping[str, str | int | None]  # the platform's other filter and sort values, by name
+    archived: bool = False  # left out of lists unless they ask for archived orders
+
+
+ListingOf = Callable[[dict[str, Any]], OrderListing]
+_FACET_NAME = re.compile(r"^[a-z_]{1,40}$")
+
+
+def instant_text(moment: datetime) -> str:
+    """A moment as the listing keeps it: UTC to the microsecond, so that text order is time order.
+
+    A moment without a zone is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class _WriteCounter:
@@ -170,7 +209,13 @@ class Transaction:
 class Store:
     """The mock's state. `path=None` keeps it in a fresh temporary file for this run."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, verify_shared_documents: bool = False):
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        verify_shared_documents: bool = False,
+        listing_of: Mapping[str, ListingOf] | None = None,
+    ):
         self._temporary: tempfile.TemporaryDirectory[str] | None = None
         if path is None:
             self._temporary = tempfile.TemporaryDirectory(prefix="refund-mock-")
@@ -185,9 +230,12 @@ class Store:
         self._documents_guard = threading.Lock()
         self._verify_shared_documents = verify_shared_documents
         self._writes = _WriteCounter(Path(f"{self.path}-writes"))
+        # per platform, how an order document is listed (platforms without one have no order list)
+        self.listing_of: dict[str, ListingOf] = dict(listing_of or {})
         connection = self._connection()
         connection.execute("PRAGMA journal_mode=WAL")
         connection.executescript(_SCHEMA)
+        self._list_unlisted_orders()
 
     # -- connections -------------------------------------------------------------------
 
@@ -320,10 +368,12 @@ class Store:
                     "ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
                     list(id_floors.items()),
                 )
-            connection.execute(
+            inserted = connection.execute(
                 f"{verb} INTO orders (platform, order_id, store_hash, version, document) VALUES (?, ?, ?, 0, ?)",
                 (platform, order_id, store_hash, text),
             )
+            if inserted.rowcount == 1:
+                self._save_listing(connection, platform, order_id, store_hash, document)
             if replace:
                 connection.execute("DELETE FROM refunds WHERE platform = ? AND order_id = ?", (platform, order_id))
             if baseline:
@@ -374,6 +424,7 @@ class Store:
                         (json.dumps(stored.document), platform, order_id, stored.version),
                     )
                     if saved.rowcount == 1:
+                        self._save_listing(connection, platform, order_id, stored.store_hash, stored.document)
                         self._save_refunds(connection, platform, order_id, transaction.refunds)
                         for key, remembered in transaction.results:
                             if not self._remember(connection, platform, key, remembered):
@@ -394,6 +445,119 @@ class Store:
             "VALUES (?, ?, ?, ?, ?)",
             [(platform, refund_id, order_id, created, json.dumps(doc)) for refund_id, created, doc in refunds],
         )
+
+    # -- order lists -------------------------------------------------------------------
+
+    def _save_listing(
+        self,
+        connection: sqlite3.Connection,
+        platform: str,
+        order_id: int,
+        store_hash: str | None,
+        document: dict[str, Any],
+    ) -> None:
+        listing_of = self.listing_of.get(platform)
+        if listing_of is None:
+            return
+        listing = listing_of(document)
+        connection.execute(
+            "INSERT OR REPLACE INTO order_listing (platform, order_id, store_hash, created_at, archived, facets) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                platform,
+                order_id,
+                store_hash,
+                listing.created_at,
+                int(listing.archived),
+                json.dumps(dict(listing.facets)),
+            ),
+        )
+
+    def _list_unlisted_orders(self) -> None:
+        """Listings for orders kept in a state file written before there were order lists."""
+        if not self.listing_of:
+            return
+        missing = "SELECT 1 FROM order_listing AS l WHERE l.platform = o.platform AND l.order_id = o.order_id"
+        select = f"SELECT platform, order_id, store_hash, document FROM orders AS o WHERE NOT EXISTS ({missing})"
+        if self._connection().execute(f"{select} LIMIT 1").fetchone() is None:
+            return
+        with self._write() as connection:
+            for platform, order_id, store_hash, text in connection.execute(select).fetchall():
+                self._save_listing(connection, platform, order_id, store_hash, json.loads(text))
+
+    def list_order_ids(
+        self,
+        platform: str,
+        *,
+        ids: Collection[int] | None = None,
+        min_id: int | None = None,
+        max_id: int | None = None,
+        created_min: str | None = None,
+        created_max: str | None = None,
+        facets: Mapping[str, Collection[str | int | None]] | None = None,
+        store_hash: str | None = None,
+        archived: bool | None = False,
+        order_by: Sequence[tuple[str, bool]] = (("id", False),),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[int]:
+        """The ids of the orders that pass every filter given, in the order asked for.
+
+        Bounds are inclusive; `created_*` compare `instant_text`s; `facets` keeps orders whose
+        facet is one of the values named; `store_hash` keeps orders served under that store
+        (pinned to it or to none); `archived` keeps only archived orders (True), only the others
+        (False, the default) or both (None). `order_by` is a list of (`id`, `created_at` or a facet name,
+        descending?), the order id breaking ties; `limit` and `offset` cut one page out of
+        them. Only the small listing rows are read, never a
+        document, so a list of a large store costs an index scan.
+        """
+        clauses = ["l.platform = ?"]
+        arguments: list[Any] = [platform]
+        if ids is not None:
+            clauses.append(f"l.order_id IN ({','.join('?' * len(ids))})")
+            arguments.extend(ids)
+        for clause, value in (
+            ("l.order_id >= ?", min_id),
+            ("l.order_id <= ?", max_id),
+            ("l.created_at >= ?", created_min),
+            ("l.created_at <= ?", created_max),
+        ):
+            if value is not None:
+                clauses.append(clause)
+                arguments.append(value)
+        for name, values in (facets or {}).items():
+            expression = self._facet(name)
+            known = [value for value in values if value is not None]
+            alternatives = [f"{expression} IN ({','.join('?' * len(known))})"] if known else []
+            if None in values:
+                alternatives.append(f"{expression} IS NULL")
+            clauses.append(f"({' OR '.join(alternatives) or '0'})")
+            arguments.extend(known)
+        if archived is not None:
+            clauses.append("l.archived = ?")
+            arguments.append(int(archived))
+        if store_hash is not None:
+            clauses.append("(l.store_hash IS NULL OR l.store_hash = ?)")
+            arguments.append(store_hash)
+        keys = [f"{self._sort_key(name)} {'DESC' if descending else 'ASC'}" for name, descending in order_by]
+        last_descending = bool(order_by) and order_by[-1][1]
+        keys.append(f"l.order_id {'DESC' if last_descending else 'ASC'}")
+        where = " AND ".join(clauses)
+        query = f"SELECT l.order_id FROM order_listing AS l WHERE {where} ORDER BY {', '.join(keys)}"
+        if limit is not None:
+            query += " LIMIT ? OFFSET ?"
+            arguments.extend((limit, offset))
+        return [row[0] for row in self._connection().execute(query, arguments).fetchall()]
+
+    @staticmethod
+    def _facet(name: str) -> str:
+        if not _FACET_NAME.match(name):
+            raise ValueError(f"not a facet name: {name!r}")
+        return f"json_extract(l.facets, '$.{name}')"
+
+    @classmethod
+    def _sort_key(cls, name: str) -> str:
+        return {"id": "l.order_id", "created_at": "l.created_at"}.get(name) or cls._facet(name)
 
     # -- refunds -----------------------------------------------------------------------
 
@@ -489,6 +653,7 @@ class Store:
         Sequences start over; id floors stay (they only rise), so ids stay unique store-wide.
         """
         with self._write() as connection:
+            connection.execute("DELETE FROM order_listing")
             connection.execute("DELETE FROM orders")
             connection.execute("DELETE FROM refunds")
             connection.execute("DELETE FROM sequences")
@@ -499,7 +664,9 @@ class Store:
                     "INSERT INTO orders (platform, order_id, store_hash, version, document) VALUES (?, ?, ?, 0, ?)",
                     (platform, order_id, store_hash, text),
                 )
-                self._save_refunds(connection, platform, order_id, reindex(platform, order_id, json.loads(text)))
+                document = json.loads(text)
+                self._save_listing(connection, platform, order_id, store_hash, document)
+                self._save_refunds(connection, platform, order_id, reindex(platform, order_id, document))
 
     def wait_until_writable(self, timeout: float = 5.0) -> None:
         """Block until the database accepts a write (used at start-up by extra workers)."""

@@ -6,6 +6,7 @@ from typing import Any
 
 from mockserver.bigcommerce.consistency import problems
 from mockserver.bigcommerce.exceptions import BigCommerceErrors
+from mockserver.bigcommerce.listing import listing_of
 from mockserver.bigcommerce.models import balance, ids_in, refunds_of
 from mockserver.bigcommerce.responses import HANDLERS
 from mockserver.bigcommerce.throttling import BigCommerceRateLimit
@@ -29,6 +30,7 @@ PLATFORM = Platform(
     consistency=problems,
     balance_of=balance,
     base_path_example="/stores/{store_hash}/v3",
+    listing_of=listing_of,
     ids_in=ids_in,
     rate_limit=BigCommerceRateLimit(),
 )

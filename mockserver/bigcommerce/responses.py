@@ -6,13 +6,12 @@ V3 bodies wrapped in `{"data": ..., "meta": ...}`.
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from mockserver.bigcommerce import models
+from mockserver.bigcommerce import listing, models
 from mockserver.bigcommerce.exceptions import (
     BigCommerceError,
     NotFound,
@@ -109,15 +108,50 @@ def _linked(row: dict[str, Any], prefix: str) -> dict[str, Any]:
     return {**row, **links} if links else row
 
 
-def get_order(context: RequestContext) -> Reply:
-    stored = _order(context, v2=True)
-    order = copy.deepcopy(stored.document["order"])
+def _v2_order(context: RequestContext, stored: StoredOrder) -> dict[str, Any]:
+    """The V2 order as `GET /v2/orders/{id}` shows it: its links point at this mock and this store.
+
+    Shallow: only top-level keys are replaced, so the shared stored document stays as it is."""
+    order = dict(stored.document["order"])
     for resource in ORDER_LINKS:
         path = f"/orders/{order['id']}/{resource}"
         order[resource] = {"url": "", "resource": path}
     if "fees" in (context.query.get("include") or []):
-        order["fees"] = copy.deepcopy(stored.document.get("fees") or [])
-    return Reply(200, _linked(order, _v2_prefix(context)))
+        order["fees"] = list(stored.document.get("fees") or [])
+    return _linked(order, _v2_prefix(context))
+
+
+def get_order(context: RequestContext) -> Reply:
+    return Reply(200, _v2_order(context, _order(context, v2=True)))
+
+
+def get_orders(context: RequestContext) -> Reply:
+    """One page of the store's orders, filtered, sorted and cut by the store; 204 when none is left.
+
+    The page's ids come from the listing query; documents are read for those orders alone."""
+    try:
+        query = listing.order_query(context.query)
+    except BigCommerceError as error:
+        raise error.as_v2() from None
+    limit = context.query.get("limit", DEFAULT_LIMIT)
+    ids = context.store.list_order_ids(
+        PLATFORM_NAME,
+        min_id=query.min_id,
+        max_id=query.max_id,
+        created_min=query.created_min,
+        created_max=query.created_max,
+        facets=query.facets,
+        archived=query.archived,
+        store_hash=context.path_params["store_hash"],
+        order_by=query.order_by,
+        limit=limit,
+        offset=(context.query.get("page", 1) - 1) * limit,
+    )
+    orders = [context.store.get_order(PLATFORM_NAME, order_id) for order_id in ids]
+    shown = [_v2_order(context, stored) for stored in orders if stored is not None]  # None: reset meanwhile
+    if not shown:
+        return Reply(204, None)
+    return Reply(200, shown)
 
 
 def get_order_products(context: RequestContext) -> Reply:
@@ -258,6 +292,7 @@ HANDLERS: dict[str, Callable[[RequestContext], Reply]] = {
     "getOrderRefund": get_order_refund,
     "getOrderTransactions": get_order_transactions,
     "getOrder": get_order,
+    "getOrders": get_orders,
     "getOrderProducts": get_order_products,
     "getOrderShippingAddresses": get_order_shipping_addresses,
     "getOrderFees": get_order_fees,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from mockserver.platform import Platform
 from mockserver.shopify.consistency import problems
 from mockserver.shopify.exceptions import ShopifyErrors
+from mockserver.shopify.listing import listing_of
 from mockserver.shopify.models import balance, read_fixture, refunds_of
 from mockserver.shopify.responses import HANDLERS
 from mockserver.shopify.throttling import ShopifyRateLimit
@@ -21,5 +22,6 @@ PLATFORM = Platform(
     consistency=problems,
     balance_of=balance,
     base_path_example="/admin/api/2020-10",
+    listing_of=listing_of,
     rate_limit=ShopifyRateLimit(),
 )

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from mockserver.platform import Handler, Reply, RequestContext
-from mockserver.shopify import models, pagination
+from mockserver.shopify import listing, models, pagination
 from mockserver.shopify.exceptions import NotFound
 from mockserver.shopify.graphql import graphql_admin
 from mockserver.store import StoredOrder, Transaction
@@ -17,6 +17,7 @@ BASE_PATH = "/admin/api/2020-10"
 # One store-wide sequence for every object a refund creates (the refund, its lines, transactions
 # and adjustments): each gets an id of its own, never another object's or another order's.
 ID_SEQUENCE = "shopify.ids"
+LIST_OWNER = 0  # the `owner` of the order list's page cursors (a refund list's is its order id)
 
 
 def _stored(context: RequestContext) -> StoredOrder:
@@ -34,6 +35,36 @@ def _document(context: RequestContext) -> dict[str, Any]:
 
 def _fields(context: RequestContext) -> list[str] | None:
     return models.parse_fields(context.query.get("fields"))
+
+
+def _sent(context: RequestContext) -> list[str]:
+    """The names of every query parameter the client sent (declared or not)."""
+    return [name for name, _ in parse_qsl(context.environ.get("QUERY_STRING", ""), keep_blank_values=True)]
+
+
+def list_orders(context: RequestContext) -> Reply:
+    """One page of the shop's orders, with Shopify's `Link` header.
+
+    The store filters and orders the ids (small listing rows, no document read); only the
+    page's orders are read. A `page_info` cursor carries the first request's filters."""
+    filters = listing.request_filters(context.query)
+    page_info = context.query.get("page_info")
+    if page_info is not None:
+        filters = dict(pagination.Cursor.decode(page_info, LIST_OWNER, sorted(filters)).filters)
+    ids = context.store.list_order_ids(PLATFORM_NAME, **listing.store_query(filters))
+    page = pagination.paginate(
+        [{"id": order_id} for order_id in ids],
+        owner=LIST_OWNER,
+        query=context.query,
+        sent=_sent(context),
+        filters=filters,
+        limit=context.query.get("limit", models.DEFAULT_LIST_LIMIT),
+        url=f"{context.base_url}{BASE_PATH}/orders.json",
+    )
+    fields = _fields(context)
+    stored = [context.store.get_order(PLATFORM_NAME, item["id"]) for item in page.items]
+    orders = [models.select_fields(order.document["order"], fields) for order in stored if order is not None]
+    return Reply(200, {"orders": orders}, {"Link": page.link} if page.link else {})
 
 
 def get_order(context: RequestContext) -> Reply:
@@ -84,7 +115,7 @@ def list_refunds(context: RequestContext) -> Reply:
         refunds,
         owner=order_id,
         query=context.query,
-        sent=[name for name, _ in parse_qsl(context.environ.get("QUERY_STRING", ""), keep_blank_values=True)],
+        sent=_sent(context),
         filters={"in_shop_currency": context.query.get("in_shop_currency", False)},
         limit=context.query.get("limit", models.DEFAULT_LIST_LIMIT),
         url=f"{context.base_url}{BASE_PATH}/orders/{order_id}/refunds.json",
@@ -135,6 +166,7 @@ HANDLERS: dict[str, Handler] = {
     "listRefunds": list_refunds,
     "getRefund": get_refund,
     "getOrder": get_order,
+    "listOrders": list_orders,
     "listTransactions": list_transactions,
     "graphqlAdmin": graphql_admin,
 }

@@ -1,77 +1,61 @@
 """`record --since DATE --limit N` lists orders through each platform's own list endpoint
 (Shopify `GET /orders.json` with `status=any`, `created_at_min` and cursor pages in the `Link`
-header; BigCommerce `GET /v2/orders` with `min_date_created` and numbered pages), against a
-loopback server that plays those two endpoints (the mock serves no order lists)."""
+header; BigCommerce `GET /v2/orders` with `min_date_created` and numbered pages), here against
+the mock's own order lists (a second refund-mock on loopback over the committed fixtures).
+
+Pages are made small (`PAGE_SIZE`) so that a few fixture orders take several pages."""
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 
 import pytest
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
+from store_check_support import Store, served_orders
 
+from mockserver.contract import record
 from mockserver.contract.http import StoreClient
 from mockserver.contract.record import order_ids
 
-
-@pytest.fixture
-def listing_store() -> Iterator[tuple[str, list[dict[str, str]]]]:
-    asked: list[dict[str, str]] = []
-
-    @Request.application
-    def app(request: Request) -> Response:
-        asked.append(dict(request.args))
-        if request.path == "/admin/api/2020-10/orders.json":
-            if request.args.get("page_info") == "next-cursor":
-                return Response(json.dumps({"orders": [{"id": 3}]}), content_type="application/json")
-            base = f"http://{request.host}/admin/api/2020-10/orders.json"
-            link = f'<{base}?limit=2&page_info=next-cursor>; rel="next"'
-            return Response(
-                json.dumps({"orders": [{"id": 1}, {"id": 2}]}), headers={"Link": link}, content_type="application/json"
-            )
-        if request.path == "/stores/abc123/v2/orders":
-            page = int(request.args["page"])
-            ids = range((page - 1) * 250 + 1, page * 250 + 1) if page == 1 else range(251, 256)
-            return Response(json.dumps([{"id": number} for number in ids]), content_type="application/json")
-        return Response("[]", 404, content_type="application/json")
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", asked
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+SHOPIFY_SINCE = "2023-04-01T15:00:00Z"  # part of the generated orders, none of the starter ones
+BIGCOMMERCE_SINCE = "Tue, 08 Aug 2023 15:00:00 +0000"  # part of the generated orders, and the starter ones
 
 
-def test_shopify_lists_orders_of_any_status_following_the_cursor(
-    listing_store: tuple[str, list[dict[str, str]]],
+def created_since(platform: str, since: datetime) -> list[tuple[datetime, int]]:
+    """(creation time, id) of the served orders created at or after `since`, from their fixture files."""
+    found = []
+    for order_id, document in served_orders(platform).items():
+        order = document["order"]
+        if platform == "shopify":
+            created = datetime.fromisoformat(order["created_at"])
+        else:
+            created = parsedate_to_datetime(order["date_created"])
+        if created >= since:
+            found.append((created, order_id))
+    return found
+
+
+def test_shopify_lists_orders_since_the_date_following_the_cursor(
+    store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    base, asked = listing_store
-    client = StoreClient("shopify", base, "token")
-    assert order_ids(client, "2026-11-01T00:00:00Z", 10) == [1, 2, 3]
-    assert asked[0] == {
-        "status": "any",
-        "created_at_min": "2026-11-01T00:00:00Z",
-        "fields": "id",
-        "limit": "10",
-    }
-    assert asked[1]["page_info"] == "next-cursor" and "created_at_min" not in asked[1]  # a cursor takes no filters
+    monkeypatch.setattr(record, "PAGE_SIZE", 4)
+    expected = [
+        order_id
+        for _, order_id in sorted(created_since("shopify", datetime.fromisoformat(SHOPIFY_SINCE)), reverse=True)
+    ]  # newest first
+    assert len(expected) > 8  # several pages
+    client = StoreClient("shopify", store.url("shopify"), "token")
+    assert order_ids(client, SHOPIFY_SINCE, 1000) == expected
+    assert order_ids(client, SHOPIFY_SINCE, 6) == expected[:6]
+    assert len([entry for entry in store.server.journal.entries() if entry.operation_id == "listOrders"]) > 3
 
 
-def test_shopify_stops_at_the_limit(listing_store: tuple[str, list[dict[str, str]]]) -> None:
-    base, _ = listing_store
-    assert order_ids(StoreClient("shopify", base, "token"), "2026-11-01", 2) == [1, 2]
-
-
-def test_bigcommerce_pages_until_a_short_page(listing_store: tuple[str, list[dict[str, str]]]) -> None:
-    base, asked = listing_store
-    ids = order_ids(StoreClient("bigcommerce", f"{base}/stores/abc123", "token"), "2026-11-01", 1000)
-    assert ids == list(range(1, 256))
-    assert [request["page"] for request in asked] == ["1", "2"]
-    assert asked[0]["min_date_created"] == "2026-11-01" and asked[0]["sort"] == "date_created:asc"
+def test_bigcommerce_lists_orders_since_the_date_page_by_page(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(record, "PAGE_SIZE", 4)
+    expected = [
+        order_id for _, order_id in sorted(created_since("bigcommerce", parsedate_to_datetime(BIGCOMMERCE_SINCE)))
+    ]  # sort=date_created:asc
+    assert len(expected) > 8
+    client = StoreClient("bigcommerce", store.url("bigcommerce"), "token")
+    assert order_ids(client, BIGCOMMERCE_SINCE, 1000) == expected
+    assert order_ids(client, "2023-08-08T15:00:00Z", 5) == expected[:5]
