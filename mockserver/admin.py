@@ -1,4 +1,5 @@
-"""The `/__mock` admin API: health, reset, fixture orders, scenarios and the request journal."""
+"""The `/__mock` admin API: health, reset, fixture orders, scenarios, the request journal and the
+rate-limit buckets."""
 
 from __future__ import annotations
 
@@ -123,6 +124,33 @@ def clear_requests(context: RequestContext) -> Reply:
     return Reply(200, {"cleared": context.server.journal.clear()})
 
 
+def get_rate_limits(context: RequestContext) -> Reply:
+    """Each platform's limit under the chosen plan, and every bucket that holds calls now."""
+    limits = context.server.rate_limits
+    platform_of = {kind.name: platform for platform, kind in limits.kinds.items()}
+    body = {
+        "throttle": limits.throttle,
+        "limits": {
+            platform: {
+                "kind": kind.name,
+                "capacity": kind.capacity,
+                "restore_rate": kind.restore_rate,
+                "window_seconds": kind.window_seconds,
+            }
+            for platform, kind in limits.kinds.items()
+        },
+        "buckets": [
+            {"platform": platform_of.get(state.kind, state.kind.partition("-")[0]), **state.to_json()}
+            for state in limits.buckets()
+        ],
+    }
+    return Reply(200, body)
+
+
+def reset_rate_limits(context: RequestContext) -> Reply:
+    return Reply(200, {"emptied": context.server.rate_limits.reset()})
+
+
 ADMIN_API = Api(
     name="admin",
     title="refund-mock admin API",
@@ -136,6 +164,8 @@ ADMIN_API = Api(
         "removeScenarios": remove_scenarios,
         "listRequests": list_requests,
         "clearRequests": clear_requests,
+        "getRateLimits": get_rate_limits,
+        "resetRateLimits": reset_rate_limits,
     },
     errors=AdminErrors(),
 )

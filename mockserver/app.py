@@ -1,8 +1,9 @@
 """The Flask app factory and the one request pipeline every spec operation goes through.
 
-Route -> auth -> content type and size -> JSON parse -> validation against the spec -> scripted
+Rate limit -> route -> auth -> content type and size -> JSON parse -> validation against the spec -> scripted
 answer (a scenario named by `X-Mock-Scenario`, an active scenario, or a Prism-style `Prefer`), else
-the handler -> response checked against the spec -> JSON -> latency -> journal. Each step lives
+the handler -> response checked against the spec -> JSON (with the rate-limit headers) -> latency
+-> journal. Each step lives
 here once; platforms only supply handlers and their error shapes. A request without scenario
 headers, while no scenario is active, costs a few dictionary lookups more than the bare pipeline.
 """
@@ -37,6 +38,7 @@ from mockserver.limits import install_url_limit
 from mockserver.openapi import Operation, Spec, data_dir, load_spec
 from mockserver.platform import Api, MockHTTPError, Platform, Reply, RequestContext, Violation
 from mockserver.prefer import Choice, ExampleChooser, PreferenceError, parse_prefer, parse_query
+from mockserver.ratelimit import TABLE_FILE, RateLimits, with_rate_limit_headers
 from mockserver.scenarios import Action, Catalog, Probe, ScenarioBook, UnknownScenario, selected_names
 from mockserver.store import Store
 
@@ -45,6 +47,7 @@ log = logging.getLogger("refund_mock")
 ROUTED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 JSON_MIMETYPE = "application/json"
 ADMIN_TOKEN_HEADER = "X-Mock-Admin-Token"
+THROTTLED_BY = "serve --throttle"  # the journal's `scenario` of a 429 the rate limit answered
 OPEN_ADMIN_OPERATIONS = frozenset({"getHealth"})  # container health checks need no secret
 BODY_KEY = "refund_mock.body"  # the parsed request body, kept in the environ for the journal
 RAW_BODY_KEY = "refund_mock.raw_body"  # ...and the bytes it was parsed from
@@ -87,6 +90,11 @@ class MockConfig:
     # False under a server that does not hand the connection to the app (granian): the
     # `connection-reset` and `empty-response` faults then answer 501 saying so.
     connection_faults: bool = True
+    # Rate limits (mockserver.ratelimit): every platform answer reports its bucket; with
+    # `throttle`, a spent bucket answers the platform's 429. `plans` names the plans whose
+    # limits apply (`plus`: Shopify Plus; `pro`: BigCommerce Pro), the standard ones otherwise.
+    throttle: bool = False
+    plans: tuple[str, ...] = ()
     # `serve --proxy`: platform name -> the real store's URL; that platform's requests are
     # forwarded there and checked against the spec (mockserver.contract.proxy).
     proxy: dict[str, str] = field(default_factory=dict)
@@ -200,6 +208,9 @@ class MockServer:
             self.scenarios.load_builtins()
         for path in config.scenario_files:
             self.scenarios.load_file(Path(path))  # a ScenarioError names the file, the rule and the field
+        policies = {name: platform.rate_limit for name, platform in self.platforms.items() if platform.rate_limit}
+        table = config.run_dir / TABLE_FILE if config.run_dir is not None else None
+        self.rate_limits = RateLimits(policies, config.plans, config.throttle, table)
         self.store = Store(config.state_path, verify_shared_documents=config.strict_responses)
         self.proxies: dict[str, Any] = {}
         if config.proxy:
@@ -337,6 +348,7 @@ class MockServer:
     def close(self) -> None:
         """Close this thread's database connections (and the temporary state, if the store made one)."""
         self.store.close()
+        self.rate_limits.close()
         if isinstance(self.journal, SharedJournal):
             self.journal.close()
         coordination = getattr(self.scenarios, "coordination", None)
@@ -344,7 +356,8 @@ class MockServer:
             coordination.close()
 
     def reset(self) -> None:
-        """Back to start-up: fixture state, an empty journal, start-up scenarios with fresh counters."""
+        """Back to start-up: fixture state, an empty journal, start-up scenarios with fresh counters,
+        every rate-limit bucket empty."""
 
         def reindex(platform: str, order_id: int, document: dict[str, Any]) -> list[tuple[int, str, dict[str, Any]]]:
             return self.platforms[platform].refunds_of(document)
@@ -352,6 +365,7 @@ class MockServer:
         self.store.reset(reindex)
         self.journal.clear()
         self.scenarios.reset()
+        self.rate_limits.reset()
 
     # -- the pipeline ------------------------------------------------------------------
 
@@ -374,11 +388,15 @@ class MockServer:
             return self.proxies[api.name].forward(self, api, template, raw_path, req)
         started = time.perf_counter()
         wall_time = time.time()
+        metered = self.rate_limits.meter(api.name, req.environ)
         spec = self.specs[api.name]
         operation: Operation | None = None
         answered_by: str | None = None
         action: Action | None = None
         try:
+            if metered is not None and metered.refused and self.rate_limits.throttle:
+                answered_by = THROTTLED_BY
+                raise metered.policy.throttled(req.path, metered.state)
             operation = self._operation(api, spec, template, req)
             context = self._context(api, operation, raw_path, req)
             answered_by, chosen = self._scripted(api, spec, operation, context, req)
@@ -398,6 +416,7 @@ class MockServer:
             response = faults.dropped_connection(req.environ, fault)
             status = 0
         else:
+            with_rate_limit_headers(reply, metered)
             response = self.respond(operation, reply, garble=fault == "malformed-json")
             status = reply.status
         pause = self.sample_latency() + (action.sample_delay() if action is not None else 0.0)
@@ -722,7 +741,9 @@ def create_app(config: MockConfig | dict[str, Any] | None = None, apis: Iterable
             failure.headers.setdefault("Allow", ", ".join(allowed))
         else:
             failure = api.errors.not_found(request.path)
-        response = server.respond(None, Reply(failure.status, failure.body, failure.headers))
+        reply = Reply(failure.status, failure.body, failure.headers)
+        with_rate_limit_headers(reply, server.rate_limits.meter(api.name, request.environ))
+        response = server.respond(None, reply)
         if api.name in server.platform_names:
             pause = server.sample_latency()
             if pause:
@@ -732,7 +753,11 @@ def create_app(config: MockConfig | dict[str, Any] | None = None, apis: Iterable
 
     @app.errorhandler(MockHTTPError)
     def platform_error(error: MockHTTPError) -> Response:
-        return server.respond(None, Reply(error.status, error.body, error.headers))
+        reply = Reply(error.status, error.body, error.headers)
+        with_rate_limit_headers(
+            reply, server.rate_limits.meter(server.api_for_path(request.path).name, request.environ)
+        )
+        return server.respond(None, reply)
 
     install_url_limit(app)  # 414 in the platform's shape, under either server
 

@@ -150,6 +150,20 @@ def main() -> None:
 )
 @click.option("--no-cors", is_flag=True, help="Do not answer CORS preflights nor echo Origin.")
 @click.option(
+    "--throttle",
+    is_flag=True,
+    help="Answer the platform's 429 once a call-limit bucket (Shopify) or rate window (BigCommerce) is spent. "
+    "Without it the rate-limit headers still count, but no call is refused.",
+)
+@click.option(
+    "--plan",
+    "plans",
+    multiple=True,
+    type=click.Choice(["standard", "plus", "pro"]),
+    help="Rate limits of a plan: plus = Shopify Plus (bucket 400, leaking 20/s), pro = BigCommerce Pro "
+    "(450 per 30 s); standard (default) = 40 leaking 2/s and 150 per 30 s. Repeat for both: --plan plus --plan pro.",
+)
+@click.option(
     "--workers",
     type=click.IntRange(min=1),
     help="Serve with N granian worker processes sharing one state (for load tests and big CI matrices). "
@@ -182,6 +196,8 @@ def serve(
     journal_size: int,
     admin_token: str | None,
     no_cors: bool,
+    throttle: bool,
+    plans: tuple[str, ...],
     workers: int | None,
     proxy_text: str | None,
     threads: int | None,
@@ -210,6 +226,8 @@ def serve(
         "journal_size": journal_size,
         "admin_token": admin_token,
         "cors": not no_cors,
+        "throttle": throttle,
+        "plans": plans,
         "run_dir": run_dir,
         "proxy": proxy,
     }
@@ -261,6 +279,8 @@ def _start(
     for name, platform in server.platforms.items():
         count = len(server.store.order_ids(name))
         click.echo(f"  {platform.title:<32} {base}{platform.base_path_example}  ({count} orders)")
+    if config.throttle:
+        click.echo("  rate limits enforced (--throttle): a spent bucket answers 429")
     token_note = "  (X-Mock-Admin-Token required)" if config.admin_token else ""
     click.echo(f"  {'admin API':<32} {base}/__mock/health{token_note}")
     for name, upstream in config.proxy.items():

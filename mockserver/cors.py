@@ -23,6 +23,7 @@ EXPOSED_HEADERS = (
     "Retry-After",
     "X-Request-Id",
     "X-Shopify-Shop-Api-Call-Limit",
+    "X-Shopify-API-Version",
     "X-Rate-Limit-Time-Window-Ms",
     "X-Rate-Limit-Time-Reset-Ms",
     "X-Rate-Limit-Requests-Quota",

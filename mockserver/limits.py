@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from mockserver.platform import Reply
+from mockserver.ratelimit import with_rate_limit_headers
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -30,7 +31,10 @@ def install_url_limit(app: Flask) -> None:
         path = environ.get("PATH_INFO", "")
         if len(path) + len(environ.get("QUERY_STRING", "")) <= MAX_URL_BYTES:
             return inner(environ, start_response)
-        failure = mock.api_for_path(path).errors.scripted(path, 414, URL_TOO_LONG, None)
-        return mock.respond(None, Reply(failure.status, failure.body, failure.headers))(environ, start_response)
+        api = mock.api_for_path(path)
+        failure = api.errors.scripted(path, 414, URL_TOO_LONG, None)
+        reply = Reply(failure.status, failure.body, failure.headers)
+        with_rate_limit_headers(reply, mock.rate_limits.meter(api.name, environ))  # it counts, as every call
+        return mock.respond(None, reply)(environ, start_response)
 
     app.wsgi_app = wsgi_app  # type: ignore[method-assign]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from mockserver.ratelimit import RateLimitPolicy
     from mockserver.store import Store
 
 
@@ -148,6 +149,7 @@ class Platform(Api):
     ids_in: Callable[[dict[str, Any]], dict[str, int]] = no_ids
     # ^ per id sequence, the highest id a fixture document already holds, so that ids the
     #   platform hands out later never repeat one that any loaded order uses
+    rate_limit: RateLimitPolicy | None = None  # its call-limit bucket and headers (mockserver.ratelimit)
     # (JSON path, reason) for every figure of a fixture document that does not add up (the
     # platform's `consistency.problems`): the server still serves such a document, and says so
     consistency: Callable[[dict[str, Any]], list[tuple[str, str]]] | None = None

@@ -62,6 +62,12 @@ CREATE TABLE IF NOT EXISTS meta (
     name  TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS idempotency (
+    platform   TEXT    NOT NULL,
+    key        TEXT    NOT NULL,
+    result     TEXT    NOT NULL,
+    PRIMARY KEY (platform, key)
+);
 CREATE TABLE IF NOT EXISTS baseline (
     platform   TEXT    NOT NULL,
     order_id   INTEGER NOT NULL,
@@ -101,6 +107,15 @@ class ConcurrentUpdate(Exception):
     """Another writer changed the order first; the caller retries on fresh state."""
 
 
+class KeyAlreadyUsed(Exception):
+    """Another request recorded the same idempotency key first; nothing of this one was saved."""
+
+    def __init__(self, key: str, result: Any):
+        super().__init__(key)
+        self.key = key
+        self.result = result
+
+
 @dataclass
 class StoredOrder:
     order_id: int
@@ -137,6 +152,7 @@ class Transaction:
     def __init__(self, store: Store):
         self._store = store
         self.refunds: list[tuple[int, str, dict[str, Any]]] = []
+        self.results: list[tuple[str, Any]] = []
 
     def next_id(self, name: str, start: int = 1) -> int:
         """A new, never reused id from a named sequence."""
@@ -145,6 +161,10 @@ class Transaction:
     def save_refund(self, refund_id: int, created_at: str, document: dict[str, Any]) -> None:
         """Index a refund of this order so that cross-order listings find it."""
         self.refunds.append((refund_id, created_at, document))
+
+    def remember(self, key: str, result: Any) -> None:
+        """Record the result of an idempotent request with the change (see `Store.recall`)."""
+        self.results.append((key, result))
 
 
 class Store:
@@ -343,6 +363,9 @@ class Store:
                     )
                     if saved.rowcount == 1:
                         self._save_refunds(connection, platform, order_id, transaction.refunds)
+                        for key, remembered in transaction.results:
+                            if not self._remember(connection, platform, key, remembered):
+                                raise KeyAlreadyUsed(key, self.recall(platform, key))  # rolls the change back
                         return result
         raise ConcurrentUpdate(order_id)
 
@@ -398,6 +421,32 @@ class Store:
         with self._write() as connection:
             self._save_refunds(connection, platform, order_id, refunds)
 
+    # -- idempotency keys ----------------------------------------------------------------
+
+    @staticmethod
+    def _remember(connection: sqlite3.Connection, platform: str, key: str, result: Any) -> bool:
+        saved = connection.execute(
+            "INSERT OR IGNORE INTO idempotency (platform, key, result) VALUES (?, ?, ?)",
+            (platform, key, json.dumps(result)),
+        )
+        return saved.rowcount == 1
+
+    def remember(self, platform: str, key: str, result: Any) -> Any:
+        """Record the result of an idempotent request; the result recorded first wins and is returned."""
+        with self._write() as connection:
+            if self._remember(connection, platform, key, result):
+                return result
+        return self.recall(platform, key)
+
+    def recall(self, platform: str, key: str) -> Any:
+        """The result recorded for an idempotency key, or None."""
+        row = (
+            self._connection()
+            .execute("SELECT result FROM idempotency WHERE platform = ? AND key = ?", (platform, key))
+            .fetchone()
+        )
+        return None if row is None else json.loads(row[0])
+
     # -- sequences and reset -------------------------------------------------------------
 
     def _next_id(self, connection: sqlite3.Connection, name: str, start: int) -> int:
@@ -422,6 +471,7 @@ class Store:
             connection.execute("DELETE FROM orders")
             connection.execute("DELETE FROM refunds")
             connection.execute("DELETE FROM sequences")
+            connection.execute("DELETE FROM idempotency")
             rows = connection.execute("SELECT platform, order_id, store_hash, document FROM baseline").fetchall()
             for platform, order_id, store_hash, text in rows:
                 connection.execute(

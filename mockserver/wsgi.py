@@ -7,8 +7,9 @@ never imports the app, so its memory stays that of granian). Each worker calls
 `create_worker_app`, which builds the app from the settings left in the environment, without
 loading fixtures: a worker that granian restarts after a crash opens the state as it is,
 acknowledged refunds included. The journal, run-time scenarios and rule counters are shared
-through the run folder (`mockserver.shared`), so the admin API acts on the whole server whichever
-worker answers.
+through the run folder (`mockserver.shared`), and so are the rate-limit buckets
+(`mockserver.ratelimit`, a memory-mapped file there), so the admin API acts on the whole server
+whichever worker answers.
 
 granian was chosen by measurement (docs/performance.md): on 2 cores it serves the same Flask app
 about 2.5 times as fast as gunicorn. It does not hand the connection to the app, so the
@@ -56,6 +57,8 @@ def worker_settings(config: MockConfig, fixture_errors: list[str], fixture_probl
             "journal_size": config.journal_size,
             "admin_token": config.admin_token,
             "cors": config.cors,
+            "throttle": config.throttle,
+            "plans": list(config.plans),
             "fixture_errors": fixture_errors,
             "fixture_problems": fixture_problems or [],
         }
@@ -80,6 +83,8 @@ def worker_config(text: str) -> tuple[MockConfig, list[str], list[str]]:
         journal_size=settings["journal_size"],
         admin_token=settings["admin_token"],
         cors=settings["cors"],
+        throttle=settings["throttle"],
+        plans=tuple(settings["plans"]),
         connection_faults=False,
     )
     return config, list(settings["fixture_errors"]), list(settings.get("fixture_problems", []))

@@ -73,6 +73,29 @@ BIGCOMMERCE_BODY = {
 }
 BIGCOMMERCE_HEADERS = {"X-Auth-Token": "bench-token"}
 
+# The same refund through the GraphQL Admin API: suggestedRefund on the same order, lines and
+# shipping, selecting what calculate answers (line, shipping and transaction figures).
+GRAPHQL_PATH = "/admin/api/2025-01/graphql.json"
+GRAPHQL_BODY = {
+    "query": (
+        "query Suggest($id: ID!, $lines: [RefundLineItemInput!]) { order(id: $id) {"
+        " suggestedRefund(refundShipping: true, refundLineItems: $lines) {"
+        " shipping { amountSet { shopMoney { amount } } taxSet { shopMoney { amount } }"
+        " maximumRefundableSet { shopMoney { amount } } }"
+        " refundLineItems { lineItem { id } quantity restockType location { id } priceSet { shopMoney { amount } }"
+        " subtotalSet { shopMoney { amount } } totalTaxSet { shopMoney { amount } } }"
+        " suggestedTransactions { gateway kind amountSet { shopMoney { amount currencyCode } }"
+        " maximumRefundableSet { shopMoney { amount } } parentTransaction { id } } } } }"
+    ),
+    "variables": {
+        "id": f"gid://shopify/Order/{SHOPIFY_ORDER}",
+        "lines": [
+            {"lineItemId": "gid://shopify/LineItem/10010000001", "quantity": 1, "restockType": "NO_RESTOCK"},
+            {"lineItemId": "gid://shopify/LineItem/10010000003", "quantity": 1, "restockType": "NO_RESTOCK"},
+        ],
+    },
+}
+
 TARGETS = {  # the issue's targets, checked in the summary
     "vs_prism": 2.0,
     "vs_bare": 0.5,
@@ -80,6 +103,7 @@ TARGETS = {  # the issue's targets, checked in the summary
     "journal_cost": 0.15,
     "startup_s": 1.5,
     "memory_mib": 200.0,
+    "graphql_vs_rest": 0.5,  # suggestedRefund at least half the throughput of REST calculate
 }
 
 RESULTS: dict[str, Any] = {}
@@ -289,6 +313,26 @@ def lua_script(directory: Path, name: str, body: Any, headers: dict[str, str]) -
     lines = ['wrk.method = "POST"', 'wrk.headers["Content-Type"] = "application/json"']
     lines += [f'wrk.headers["{key}"] = "{value}"' for key, value in headers.items()]
     lines.append(f"wrk.body = '{json.dumps(body, separators=(',', ':'))}'")
+    path = directory / f"{name}.lua"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def varying_lua_script(directory: Path, name: str, body: dict[str, Any], headers: dict[str, str]) -> Path:
+    """Like `lua_script`, but each request's variables carry a new, unused `nonce`: the same query,
+    never the same request (so no answer is given again from the GraphQL answer memo)."""
+    template = json.dumps({**body, "variables": {**body["variables"], "nonce": 0}}, separators=(",", ":"))
+    template = template.replace('"nonce":0}', '"nonce":%d}')
+    lines = ['wrk.method = "POST"', 'wrk.headers["Content-Type"] = "application/json"']
+    lines += [f'wrk.headers["{key}"] = "{value}"' for key, value in headers.items()]
+    lines += [
+        f"local template = [[{template}]]",
+        "local counter = 0",
+        "request = function()",
+        "  counter = counter + 1",
+        "  return wrk.format(nil, nil, nil, string.format(template, counter))",
+        "end",
+    ]
     path = directory / f"{name}.lua"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -605,6 +649,17 @@ def summary(options: argparse.Namespace) -> None:
             "",
             None,
         )
+    graphql_targets: dict[str, Target] | None = RESULTS.get("graphql")
+    if graphql_targets:
+        share = ratio(graphql_targets, "graphql", "rest")
+        row(
+            "GraphQL suggestedRefund / REST calculate (req/s)",
+            f"{share:.2f}x",
+            f">= {TARGETS['graphql_vs_rest']}x",
+            share >= TARGETS["graphql_vs_rest"],
+        )
+        executed = ratio(graphql_targets, "executed", "rest")
+        row("...each request different (executed every time)", f"{executed:.2f}x", "measured", None)
     for label, seconds in RESULTS.get("startup", {}).items():
         row(
             f"start-up to first 200: {label}",
@@ -649,5 +704,56 @@ def summary(options: argparse.Namespace) -> None:
         )
 
 
+# -- section: graphql ---------------------------------------------------------------------------------------------
+
+
+def graphql(options: argparse.Namespace) -> None:
+    """suggestedRefund through the GraphQL endpoint against REST calculate, same order, same server."""
+    wrk = ensure_wrk()
+    seconds = 3 if options.quick else 10
+    rounds = 2
+    heading(
+        f"graphql: wrk -t2 -c32 -d{seconds}s --latency, {rounds} rounds A/B/A/B; REST calculate and GraphQL "
+        f"suggestedRefund on order {SHOPIFY_ORDER} (same lines, all shipping), one refund-mock, {WORKERS} workers"
+    )
+    with tempfile.TemporaryDirectory(prefix="refund-mock-bench-") as temporary, ExitStack() as stack:
+        work = Path(temporary)
+        rest_lua = lua_script(work, "rest", SHOPIFY_BODY, SHOPIFY_HEADERS)
+        graphql_lua = lua_script(work, "graphql", GRAPHQL_BODY, SHOPIFY_HEADERS)
+        executed_lua = varying_lua_script(work, "graphql-executed", GRAPHQL_BODY, SHOPIFY_HEADERS)
+        mock = stack.enter_context(running("refund-mock", mock_command("--workers", str(WORKERS))))
+        rest_answer = json.loads(wait_until_answering(mock, SHOPIFY_PATH, SHOPIFY_BODY, SHOPIFY_HEADERS))["refund"]
+        graphql_answer = json.loads(wait_until_answering(mock, GRAPHQL_PATH, GRAPHQL_BODY, SHOPIFY_HEADERS))
+        suggested = graphql_answer["data"]["order"]["suggestedRefund"]
+        rest_amounts = [t["amount"] for t in rest_answer["transactions"]]
+        graphql_amounts = [t["amountSet"]["shopMoney"]["amount"] for t in suggested["suggestedTransactions"]]
+        assert [float(a) for a in rest_amounts] == [float(a) for a in graphql_amounts], (rest_amounts, graphql_amounts)
+        print(f"both answer the same suggested transactions: {', '.join(rest_amounts)}")
+        targets = {
+            "rest": Target("REST calculate", mock, SHOPIFY_PATH, rest_lua),
+            "graphql": Target("GraphQL suggestedRefund", mock, GRAPHQL_PATH, graphql_lua),
+            "executed": Target("GraphQL, executed every time", mock, GRAPHQL_PATH, executed_lua),
+        }
+        for target in targets.values():
+            run_wrk(wrk, target, 2)  # warm-up
+        for _ in range(rounds):
+            for target in targets.values():
+                target.runs.append(run_wrk(wrk, target, seconds))
+    for target in targets.values():
+        run = median_run(target)
+        print(
+            f"{target.label:<26} {run.requests_per_second:>8,.0f} req/s  p50 {run.p50_ms:.1f} ms  "
+            f"p99 {run.p99_ms:.1f} ms  server CPU {run.server_cpu_us:.0f} us/req {run.errors}"
+        )
+    share = ratio(targets, "graphql", "rest")
+    executed = ratio(targets, "executed", "rest")
+    print(f"GraphQL / REST throughput (median of rounds): {share:.2f} (target >= {TARGETS['graphql_vs_rest']})")
+    print(
+        f"...when every request differs (each one executed, none answered from the memo): {executed:.2f}; "
+        "wrk repeats one request, which the memo answers while the order is unchanged"
+    )
+    RESULTS["graphql"] = targets
+
+
 def sections() -> dict[str, Callable[[argparse.Namespace], None]]:
-    return {"http": http, "startup": startup, "memory": memory, "summary": summary}
+    return {"http": http, "graphql": graphql, "startup": startup, "memory": memory, "summary": summary}

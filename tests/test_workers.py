@@ -88,6 +88,7 @@ class Workers:
         address = urlsplit(base)
         self.host, self.port = address.hostname or "127.0.0.1", address.port or 80
         self.connection: http.client.HTTPConnection | None = None
+        self.last_headers: dict[str, str] = {}  # of the last answer, names in lower case
 
     def pids(self) -> list[int]:
         deadline = time.monotonic() + 30
@@ -134,6 +135,7 @@ class Workers:
         try:
             connection.request(method, path, body=data, headers=sent)
             response = connection.getresponse()
+            self.last_headers = {name.lower(): value for name, value in response.getheaders()}
             return response.status, json.loads(response.read())
         finally:
             if connection is not self.connection:
@@ -332,3 +334,37 @@ def test_a_refused_scenario_file_stops_the_workers_server_with_the_reason(tmp_pa
     finished = subprocess.run([*command, "--scenarios", str(scenarios)], capture_output=True, text=True, timeout=60)
     assert finished.returncode == 1
     assert "scenario file refused: bad.yaml: scenario 'broken'" in finished.stderr  # which file, which rule, why
+
+
+def test_the_workers_count_in_one_rate_window_and_the_admin_api_sees_it(workers: Workers) -> None:
+    """A store's BigCommerce window (150 per 30 s) is one window, whichever worker answers."""
+    first, second = workers.pids()
+    order = "/stores/sharedwindow/v2/orders/100"
+    with workers.only(first):
+        assert workers.call("GET", order, headers={"X-Auth-Token": "t"})[0] == 200
+        assert workers.last_headers["x-rate-limit-requests-left"] == "149"
+    with workers.only(second):
+        assert workers.call("GET", order, headers={"X-Auth-Token": "t"})[0] == 200
+        assert workers.last_headers["x-rate-limit-requests-left"] == "148"
+        status, limits = workers.call("GET", "/__mock/rate-limits")
+    assert status == 200
+    assert [bucket["used"] for bucket in limits["buckets"] if bucket["key"] == "sharedwindow"] == [2]
+    with workers.only(first):
+        assert workers.call("DELETE", "/__mock/rate-limits")[0] == 200
+    with workers.only(second):
+        workers.call("GET", order, headers={"X-Auth-Token": "t"})
+        assert workers.last_headers["x-rate-limit-requests-left"] == "149"
+
+
+def test_throttle_refuses_on_one_worker_what_the_other_spent() -> None:
+    with serve_workers("--throttle", "--journal-size", "0") as running:
+        first, second = running.pids()
+        order = "/stores/spent/v2/orders/100"
+        with running.only(first):
+            statuses = {running.call("GET", order, headers={"X-Auth-Token": "t"})[0] for _ in range(150)}
+        assert statuses == {200}
+        with running.only(second):
+            status, body = running.call("GET", order, headers={"X-Auth-Token": "t"})
+            assert status == 429 and body == [{"status": 429, "message": "Too Many Requests"}]
+            assert running.last_headers["x-rate-limit-requests-left"] == "0"
+            assert "retry-after" not in running.last_headers

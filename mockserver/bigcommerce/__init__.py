@@ -8,6 +8,7 @@ from mockserver.bigcommerce.consistency import problems
 from mockserver.bigcommerce.exceptions import BigCommerceErrors
 from mockserver.bigcommerce.models import ids_in, refunds_of
 from mockserver.bigcommerce.responses import HANDLERS
+from mockserver.bigcommerce.throttling import BigCommerceRateLimit
 from mockserver.platform import FixtureOrder, Platform
 
 
@@ -28,6 +29,7 @@ PLATFORM = Platform(
     consistency=problems,
     base_path_example="/stores/{store_hash}/v3",
     ids_in=ids_in,
+    rate_limit=BigCommerceRateLimit(),
 )
 
 __all__ = ["PLATFORM"]

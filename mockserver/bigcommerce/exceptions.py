@@ -153,17 +153,14 @@ class GuestStoreCredit(BigCommerceError):
 
 
 class RateLimited(BigCommerceError):
-    """429 with BigCommerce's rate-limit headers."""
+    """429 "Too Many Requests" (BigCommerce documents no body; its V3 error shape is used).
 
-    def __init__(self, window_ms: int = 30000, reset_ms: int = 15000, quota: int = 150, retry_after: int = 15):
-        headers = {
-            "X-Rate-Limit-Time-Window-Ms": str(window_ms),
-            "X-Rate-Limit-Time-Reset-Ms": str(reset_ms),
-            "X-Rate-Limit-Requests-Quota": str(quota),
-            "X-Rate-Limit-Requests-Left": "0",
-            "X-Retry-After": str(retry_after),
-        }
-        super().__init__(429, "Too Many Requests", {}, headers)
+    The `X-Rate-Limit-*` headers are added by the rate limit (`throttling`), which knows the
+    store's window; BigCommerce sends no `Retry-After`: clients wait `X-Rate-Limit-Time-Reset-Ms`.
+    """
+
+    def __init__(self, headers: Mapping[str, str] | None = None, title: str = "Too Many Requests"):
+        super().__init__(429, title, {}, headers)
 
 
 class InternalServerError(BigCommerceError):
@@ -236,13 +233,10 @@ class BigCommerceErrors:
         V2 paths: the array shape. createOrderRefund's path: a 422 wrapped in `data`, a 503 as
         its documented FailedQuoteError (order id from the path, 0 for a template); the GET on
         that same path (getOrderRefunds) keeps the plain V3 shape when `method` says GET. A 429
-        carries the rate-limit headers. `path` may be a spec template.
+        gets the rate-limit headers of the store's window, as every answer does. `path` may be a
+        spec template.
         """
-        if status == 429:
-            error: BigCommerceError = RateLimited()
-            error = BigCommerceError(429, message, fields, error.headers)
-        else:
-            error = BigCommerceError(status, message, fields)
+        error = BigCommerceError(status, message, fields)  # a 429's X-Rate-Limit-* headers come from its window
         if is_v2(path):
             return error.as_v2()
         refund_path = CREATE_REFUND_PATH.match(path) and (method or "POST").upper() == "POST"

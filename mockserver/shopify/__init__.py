@@ -7,6 +7,7 @@ from mockserver.shopify.consistency import problems
 from mockserver.shopify.exceptions import ShopifyErrors
 from mockserver.shopify.models import read_fixture, refunds_of
 from mockserver.shopify.responses import HANDLERS
+from mockserver.shopify.throttling import ShopifyRateLimit
 
 PLATFORM = Platform(
     name="shopify",
@@ -19,4 +20,5 @@ PLATFORM = Platform(
     refunds_of=refunds_of,
     consistency=problems,
     base_path_example="/admin/api/2020-10",
+    rate_limit=ShopifyRateLimit(),
 )

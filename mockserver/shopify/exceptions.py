@@ -12,7 +12,12 @@ from collections.abc import Iterable, Mapping
 from mockserver.platform import MockHTTPError, Violation
 
 ROOT_KEY = "refund"
+GRAPHQL_ROOT_KEY = (
+    "query"  # the GraphQL endpoint's body: {"errors": {"query": "Required parameter missing or invalid"}}
+)
 REQUIRED_PARAMETER = "Required parameter missing or invalid"
+PAGINATION_GUIDE = "https://shopify.dev/api/usage/pagination-rest"
+RETRY_AFTER = "2.0"  # what Shopify sends on a 429 (documented and observed), whatever the plan
 
 
 class ShopifyError(MockHTTPError):
@@ -31,6 +36,28 @@ class MissingRootKey(ShopifyError):
     def __init__(self, root_key: str = ROOT_KEY, reason: str | None = None):
         message = REQUIRED_PARAMETER if reason is None else f"{REQUIRED_PARAMETER}: {reason}"
         super().__init__(400, {root_key: message})
+
+
+class PageNotAllowed(ShopifyError):
+    """400 for `page`: cursor pagination replaced it in 2019-07/2019-10 (wording seen from Shopify)."""
+
+    def __init__(self) -> None:
+        super().__init__(400, {"page": "page cannot be passed."})
+
+
+class InvalidPageInfo(ShopifyError):
+    """400 for a `page_info` the server did not issue (wording seen from Shopify)."""
+
+    def __init__(self) -> None:
+        super().__init__(400, {"page_info": "Invalid value."})
+
+
+class NotWithPageInfo(ShopifyError):
+    """400 for a parameter other than `limit` and `fields` beside `page_info` (wording seen from Shopify)."""
+
+    def __init__(self, name: str) -> None:
+        message = f"{name} cannot be passed when page_info is present. See {PAGINATION_GUIDE} for more information."
+        super().__init__(400, {name: message})
 
 
 class InvalidApiKey(ShopifyError):
@@ -76,13 +103,15 @@ class NotImplementedYet(ShopifyError):
 
 
 class Throttled(ShopifyError):
-    """429 as Shopify's leaky bucket answers it, with the float `Retry-After` it sends."""
+    """429 as Shopify's leaky bucket answers it: the leak rate in the message (2 calls per second on
+    the standard plan; "4 calls" is seen from Advanced stores) and the float `Retry-After` it sends."""
 
-    def __init__(self) -> None:
+    def __init__(self, calls_per_second: float = 2.0) -> None:
         super().__init__(
             429,
-            "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.",
-            {"Retry-After": "2.0"},
+            f"Exceeded {calls_per_second:g} calls per second for api client. "
+            "Reduce request rates to resume uninterrupted service.",
+            {"Retry-After": RETRY_AFTER},
         )
 
 
@@ -215,13 +244,32 @@ def _breaks_root_key(violation: Violation) -> bool:
     return violation.location == "body" and violation.field in ("", ROOT_KEY)
 
 
+def _root_key(path: str) -> str:
+    return GRAPHQL_ROOT_KEY if path.endswith("/graphql.json") else ROOT_KEY
+
+
+_GRAPHQL_PATH = re.compile(r"/admin/api/([^/]+)/graphql\.json")
+
+
+def _versioned(path: str, error: MockHTTPError) -> MockHTTPError:
+    """A GraphQL endpoint's error answer also says which API version answered, as every answer does."""
+    found = _GRAPHQL_PATH.fullmatch(path)
+    if found is not None:
+        from mockserver.shopify.graphql.versions import served_version
+
+        error.headers.setdefault("X-Shopify-API-Version", served_version(found.group(1)))
+    return error
+
+
 class ShopifyErrors:
     """Builds Shopify's answers for failures the shared layer detects (see `ErrorFactory`)."""
 
     def malformed_body(self, path: str, reason: str) -> MockHTTPError:
-        return MissingRootKey(ROOT_KEY, reason)
+        return _versioned(path, MissingRootKey(_root_key(path), reason))
 
     def invalid_request(self, path: str, violations: list[Violation]) -> MockHTTPError:
+        if path.endswith("/graphql.json") and any(violation.location == "body" for violation in violations):
+            return _versioned(path, MissingRootKey(GRAPHQL_ROOT_KEY))
         if any(_breaks_root_key(violation) for violation in violations):
             return MissingRootKey()
         errors: dict[str, list[str]] = {}
@@ -232,7 +280,7 @@ class ShopifyErrors:
         return Unprocessable(errors)
 
     def unauthorized(self, path: str) -> MockHTTPError:
-        return InvalidApiKey()
+        return _versioned(path, InvalidApiKey())
 
     def forbidden(self, path: str, scopes: list[str]) -> MockHTTPError:
         return MissingScope(scopes[0] if scopes else "write_orders")
@@ -241,13 +289,13 @@ class ShopifyErrors:
         return NotFound()
 
     def method_not_allowed(self, path: str, allowed: list[str]) -> MockHTTPError:
-        return MethodNotAllowed(allowed)
+        return _versioned(path, MethodNotAllowed(allowed))
 
     def payload_too_large(self, path: str, limit: int) -> MockHTTPError:
-        return PayloadTooLarge(limit)
+        return _versioned(path, PayloadTooLarge(limit))
 
     def unsupported_media_type(self, path: str, content_type: str) -> MockHTTPError:
-        return UnsupportedMediaType(content_type)
+        return _versioned(path, UnsupportedMediaType(content_type))
 
     def not_implemented(self, path: str, operation_id: str) -> MockHTTPError:
         return NotImplementedYet(operation_id)
@@ -263,5 +311,5 @@ class ShopifyErrors:
             if status == 400:
                 return ShopifyError(status, dict(fields))
             return ShopifyError(status, {field: [reason] for field, reason in fields.items()})
-        headers = {"Retry-After": "2.0"} if status == 429 else None
+        headers = {"Retry-After": RETRY_AFTER} if status == 429 else None
         return ShopifyError(status, message, headers)

@@ -995,6 +995,18 @@ def _adjustments(
     return adjustments
 
 
+def money_received(transactions: Iterable[dict[str, Any]]) -> Decimal:
+    """What the customer paid: the successful captures and sales."""
+    return sum(
+        (_money(t["amount"]) for t in transactions if t["kind"] in PAYMENT_KINDS and t["status"] == "success"), ZERO
+    )
+
+
+def money_refunded(transactions: Iterable[dict[str, Any]]) -> Decimal:
+    """What went back to the customer: the successful refunds."""
+    return sum((_money(t["amount"]) for t in transactions if t["kind"] == "refund" and t["status"] == "success"), ZERO)
+
+
 def _apply(document: dict[str, Any], quote: Quote, shop: Quote, refund: dict[str, Any]) -> None:
     """The order after the refund: refunds, transactions, status, fulfillable units, current totals."""
     order = document["order"]
@@ -1013,18 +1025,8 @@ def _apply(document: dict[str, Any], quote: Quote, shop: Quote, refund: dict[str
         unrefunded = int(line_item["quantity"]) - refunded
         line_item["fulfillable_quantity"] = max(0, min(int(line_item.get("fulfillable_quantity", 0)), unrefunded))
 
-    received = sum(
-        (
-            _money(t["amount"])
-            for t in document["transactions"]
-            if t["kind"] in PAYMENT_KINDS and t["status"] == "success"
-        ),
-        ZERO,
-    )
-    refunded_money = sum(
-        (_money(t["amount"]) for t in document["transactions"] if t["kind"] == "refund" and t["status"] == "success"),
-        ZERO,
-    )
+    received = money_received(document["transactions"])
+    refunded_money = money_refunded(document["transactions"])
     if refunded_money > 0:
         order["financial_status"] = "refunded" if refunded_money >= received else "partially_refunded"
 

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 from mockserver.platform import Handler, Reply, RequestContext
-from mockserver.shopify import models
+from mockserver.shopify import models, pagination
 from mockserver.shopify.exceptions import NotFound
+from mockserver.shopify.graphql import graphql_admin
 from mockserver.store import StoredOrder, Transaction
 
 PLATFORM_NAME = "shopify"
@@ -71,13 +73,26 @@ def list_transactions(context: RequestContext) -> Reply:
 
 
 def list_refunds(context: RequestContext) -> Reply:
+    """One page of the order's refunds, oldest first, with Shopify's `Link` header (pagination).
+
+    `in_shop_currency` comes from the page's cursor when there is one: the first request's
+    filters stay in force on every page."""
+    order_id = context.path_params["order_id"]
     document = _document(context)
     refunds = document["order"].get("refunds", [])
-    limit = context.query.get("limit", models.DEFAULT_LIST_LIMIT)
+    page = pagination.paginate(
+        refunds,
+        owner=order_id,
+        query=context.query,
+        sent=[name for name, _ in parse_qsl(context.environ.get("QUERY_STRING", ""), keep_blank_values=True)],
+        filters={"in_shop_currency": context.query.get("in_shop_currency", False)},
+        limit=context.query.get("limit", models.DEFAULT_LIST_LIMIT),
+        url=f"{context.base_url}{BASE_PATH}/orders/{order_id}/refunds.json",
+    )
     fields = _fields(context)
-    shop = _in_shop_currency(context, document)
-    shown = [models.select_fields(_refund_shown(refund, shop), fields) for refund in refunds[:limit]]
-    return Reply(200, {"refunds": shown})
+    shop = models.shop_money_transactions(document) if page.filters["in_shop_currency"] else None
+    shown = [models.select_fields(_refund_shown(refund, shop), fields) for refund in page.items]
+    return Reply(200, {"refunds": shown}, {"Link": page.link} if page.link else {})
 
 
 def get_refund(context: RequestContext) -> Reply:
@@ -121,4 +136,5 @@ HANDLERS: dict[str, Handler] = {
     "getRefund": get_refund,
     "getOrder": get_order,
     "listTransactions": list_transactions,
+    "graphqlAdmin": graphql_admin,
 }

@@ -204,17 +204,20 @@ def test_scripted_errors_fit_every_operations_declared_response(status: int) -> 
         assert operation.response_violations(status, error.body) == [], (operation.operation_id, error.body)
 
 
-def test_scripted_429_carries_the_rate_limit_headers() -> None:
-    error = PLATFORM.errors.scripted("/stores/{store_hash}/v2/orders/{order_id}", 429, "Too Many Requests", None)
-    assert error.body == [{"status": 429, "message": "Too Many Requests"}]
-    for header in (
-        "X-Rate-Limit-Time-Window-Ms",
-        "X-Rate-Limit-Time-Reset-Ms",
-        "X-Rate-Limit-Requests-Quota",
-        "X-Rate-Limit-Requests-Left",
-        "X-Retry-After",
-    ):
-        assert error.headers[header].isdigit()
+def test_scripted_429_carries_the_stores_rate_limit_headers(client: FlaskClient) -> None:
+    """The built-in 429 on a V2 path: the V2 array, and the store's window shown spent.
+
+    BigCommerce's rate-limit page: the four X-Rate-Limit-* headers, clients wait Reset-Ms; no
+    Retry-After is sent."""
+    headers = {"X-Auth-Token": "t", "X-Mock-Scenario": "bigcommerce-rate-limited"}
+    response = client.get("/stores/abc123/v2/orders/100", headers=headers)
+    assert response.status_code == 429
+    assert response.get_json() == [{"status": 429, "message": "Too Many Requests"}]
+    assert response.headers["X-Rate-Limit-Requests-Left"] == "0"
+    assert response.headers["X-Rate-Limit-Requests-Quota"] == "150"
+    assert response.headers["X-Rate-Limit-Time-Window-Ms"] == "30000"
+    assert 0 < int(response.headers["X-Rate-Limit-Time-Reset-Ms"]) <= 30000
+    assert "Retry-After" not in response.headers and "X-Retry-After" not in response.headers
 
 
 def test_scripted_refund_errors_use_the_documented_wrappers() -> None:

@@ -89,3 +89,25 @@ def test_the_sdk_surfaces_the_mock_s_documented_422(sdk: None) -> None:
     refund = shopify.Refund({"order_id": ORDER_ID, "refund_line_items": too_many})
     assert not refund.save()
     assert any("cannot refund more items than were purchased" in message for message in refund.errors.full_messages())
+
+
+def test_the_sdk_pages_through_refunds_by_the_link_header_and_reads_the_call_limit(sdk: None) -> None:
+    """The SDK's PaginatedCollection follows `Link` (rel="next"/"previous"); `shopify.Limits` parses
+    `X-Shopify-Shop-Api-Call-Limit` as used/bucket."""
+    order_id = 3012450010101  # one refund in the fixture
+    money_only = {"parent_id": 4210000001, "amount": "1.00", "kind": "refund", "gateway": "bogus"}
+    for note in ("second", "third"):
+        assert shopify.Refund({"order_id": order_id, "note": note, "transactions": [money_only]}).save()
+
+    first = shopify.Refund.find(order_id=order_id, limit=2)
+    assert len(first) == 2 and first.has_next_page() and not first.has_previous_page()
+    second = first.next_page()
+    assert [refund.note for refund in second] == ["third"]
+    assert not second.has_next_page() and second.has_previous_page()
+    assert [refund.id for refund in second.previous_page()] == [refund.id for refund in first]
+    pages = shopify.PaginatedIterator(shopify.Refund.find(order_id=order_id, limit=1))
+    every = [refund.note for page in pages for refund in page]
+    assert len(every) == 3 and every[1:] == ["second", "third"]
+
+    assert shopify.Limits.credit_limit() == 40
+    assert 0 < shopify.Limits.credit_used() <= 40

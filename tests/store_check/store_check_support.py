@@ -47,7 +47,13 @@ class Store:
 
 @pytest.fixture
 def store() -> Iterator[Store]:
-    app = create_app(MockConfig(fixtures_dir=FIXTURES_DIR, strict_responses=True, builtin_scenarios=False))
+    # The stand-in store is on Shopify Plus and BigCommerce Pro: a record or verify run sends a few
+    # hundred requests, which the standard buckets (40 calls, 150 a window) would make the
+    # client's back-off pace for a minute or more; the back-off itself is tested in test_backoff.
+    config = MockConfig(
+        fixtures_dir=FIXTURES_DIR, strict_responses=True, builtin_scenarios=False, plans=("plus", "pro")
+    )
+    app = create_app(config)
     server = server_of(app)
     try:
         with live_server(app) as base:
