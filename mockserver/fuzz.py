@@ -25,6 +25,10 @@ import click
 from mockserver.openapi import data_dir
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from schemathesis.cli.commands.run.context import ExecutionContext
+    from schemathesis.cli.events import LoadingFinished
     from schemathesis.config import SchemathesisConfig
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -295,7 +299,6 @@ def run_contract(
     import schemathesis
     from schemathesis.cli.commands.run.context import ExecutionContext
     from schemathesis.cli.events import LoadingFinished
-    from schemathesis.engine import from_schema
 
     if (base_url is None) == (app is None):
         raise ValueError("give either base_url or app")
@@ -312,10 +315,27 @@ def run_contract(
         schema, location=str(spec_file(spec)), start_time=time.time(), base_url=base_url or ""
     )
     tally = _Tally(run, http=base_url is not None)
+    _drive(schema, context, handlers, loaded, tally, _in_process_probes() if app is not None else _nothing())
+    _tested(run, schema, context, started)
+    run.links_followed = sorted(tally.links_followed)
+    return run
+
+
+def _drive(
+    schema: Any,
+    context: ExecutionContext,
+    handlers: list[Any],
+    loaded: LoadingFinished,
+    tally: _Tally,
+    probes: AbstractContextManager[None],
+) -> None:
+    """Run schemathesis' engine over `schema`, every event to the report writers and the tally."""
+    from schemathesis.engine import from_schema
+
     for handler in handlers:
         handler.start(context)
     try:
-        with _in_process_probes() if app is not None else _nothing():
+        with probes:
             for event in chain([loaded], from_schema(schema).execute()):
                 context.on_event(event)
                 for handler in handlers:
@@ -324,13 +344,15 @@ def run_contract(
     finally:
         for handler in handlers:
             handler.shutdown(context)
+
+
+def _tested(run: ContractRun, schema: Any, context: ExecutionContext, started: float) -> None:
+    """What the engine's statistic says of a finished run: failures, operations, time."""
     statistic = context.statistic
     run.failures = list(_failures(statistic))
     run.operations_tested = len(statistic.tested_operations)
     run.operations_total = schema.statistic.operations.total
-    run.links_followed = sorted(tally.links_followed)
     run.seconds = time.perf_counter() - started
-    return run
 
 
 REACH_TIMEOUT = 3.0  # seconds to open a connection before the run is given up
@@ -492,7 +514,6 @@ def run_graphql_contract(
     from graphql import print_schema
     from schemathesis.cli.commands.run.context import ExecutionContext
     from schemathesis.cli.events import LoadingFinished
-    from schemathesis.engine import from_schema
 
     from mockserver.shopify.graphql.schema import schema_for
 
@@ -515,20 +536,6 @@ def run_graphql_contract(
     run = ContractRun(spec=label, target=target if base_url else "in-process (WSGI)", seed=config.seed)
     loaded = LoadingFinished.from_schema(schema, location=target, start_time=time.time(), base_url=target)
     tally = _Tally(run, http=base_url is not None)
-    for handler in handlers:
-        handler.start(context)
-    try:
-        for event in chain([loaded], from_schema(schema).execute()):
-            context.on_event(event)
-            for handler in handlers:
-                handler.handle_event(context, event)
-            tally.observe(event)
-    finally:
-        for handler in handlers:
-            handler.shutdown(context)
-    statistic = context.statistic
-    run.failures = list(_failures(statistic))
-    run.operations_tested = len(statistic.tested_operations)
-    run.operations_total = schema.statistic.operations.total
-    run.seconds = time.perf_counter() - started
+    _drive(schema, context, handlers, loaded, tally, _nothing())
+    _tested(run, schema, context, started)
     return run
