@@ -24,6 +24,7 @@ import pytest
 from tests.test_pipeline import BIGCOMMERCE, SHOPIFY, PlatformCase, assert_platform_error
 from tests.test_scenarios import SCENARIO_ALIAS_BOMB
 from tests.test_serve import free_port, stop, wait_for_health
+from tests.test_workers import workers_of
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
 
@@ -44,16 +45,7 @@ class Served:
 
     def pids(self) -> list[int]:
         """The server and its worker processes (granian's, under --workers)."""
-        found = [self.process.pid]
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                if int(fields[1]) == self.process.pid and fields[0] != "Z":
-                    found.append(int(entry))
-        return found
+        return [self.process.pid, *workers_of(self.process.pid)]
 
     def reset_peaks(self) -> None:
         """Start each process's VmHWM again from its current size (proc(5): clear_refs, 5), so that an

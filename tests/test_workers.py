@@ -47,35 +47,32 @@ def workers_of(parent: int) -> list[int]:
     return sorted(found)
 
 
-def server_side_inode(server_port: int, client_port: int) -> str | None:
-    """The inode of the accepted socket of the connection from `client_port` (/proc/net/tcp)."""
+def tcp_sockets() -> Iterator[list[str]]:
+    """The fields of every row of /proc/net/tcp and /proc/net/tcp6."""
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             lines = Path(table).read_text().splitlines()[1:]
         except OSError:
             continue
         for line in lines:
-            fields = line.split()
-            local_port = int(fields[1].rsplit(":", 1)[1], 16)
-            remote_port = int(fields[2].rsplit(":", 1)[1], 16)
-            if local_port == server_port and remote_port == client_port and fields[3] == "01":  # ESTABLISHED
-                return fields[9]
+            yield line.split()
+
+
+def port_of(address: str) -> int:
+    return int(address.rsplit(":", 1)[1], 16)
+
+
+def server_side_inode(server_port: int, client_port: int) -> str | None:
+    """The inode of the accepted socket of the connection from `client_port` (/proc/net/tcp)."""
+    for fields in tcp_sockets():
+        if port_of(fields[1]) == server_port and port_of(fields[2]) == client_port and fields[3] == "01":  # ESTABLISHED
+            return fields[9]
     return None
 
 
 def listening_inodes(server_port: int) -> set[str]:
     """The inodes of the sockets listening on `server_port` (one per worker: SO_REUSEPORT)."""
-    found = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) == server_port and fields[3] == "0A":  # LISTEN
-                found.add(fields[9])
-    return found
+    return {fields[9] for fields in tcp_sockets() if port_of(fields[1]) == server_port and fields[3] == "0A"}  # LISTEN
 
 
 def holder_of(inode: str, pids: list[int]) -> int | None:

@@ -5,7 +5,6 @@ proxied stay mocked."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -15,12 +14,12 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from store_check_support import FIXTURES_DIR, STORE_HASH, Store
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from mockserver.app import MockConfig, create_app, server_of
 from mockserver.cli import main
 from mockserver.contract.proxy import VIOLATIONS_HEADER, ProxyError, parse_proxy
+from tests.live_server import live_server
 
 SHOPIFY = {"X-Shopify-Access-Token": "store-token"}
 BIGCOMMERCE = {"X-Auth-Token": "store-token"}
@@ -102,15 +101,8 @@ def broken_store() -> Iterator[str]:
         body = {"refund": {"shipping": {"amount": 5, "tax": "0.00", "maximum_refundable": "7.95"}}}
         return Response(json.dumps(body), 200, {"X-Request-Id": "abc"}, content_type="application/json")
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with live_server(app) as url:
+        yield url
 
 
 def test_a_response_the_spec_rejects_is_flagged(broken_store: str, proxy_app: Callable[..., Flask]) -> None:
