@@ -404,3 +404,52 @@ def test_sessions_over_real_sockets(make_app: Any) -> None:
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(urllib.request.Request(f"{base}/__session/bad!name{SHOPIFY}/orders.json"))
         assert refused.value.code == 400
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc")
+def test_sessions_are_the_same_on_every_worker(tmp_path: Path) -> None:
+    from tests.test_workers import serve_workers
+
+    path = f"{SHOPIFY}/orders/{ORDER}"
+    line_body = {"refund": {"refund_line_items": [LINE]}}
+    w1 = {**SHOPIFY_TOKEN, **session("w1")}
+    with serve_workers("--state", str(tmp_path / "state.sqlite3")) as workers:
+        first, second = workers.pids()
+        with workers.only(first):
+            status, quote = workers.call("POST", f"{path}/refunds/calculate.json", line_body, w1)
+            assert status == 200, quote
+            transactions = [
+                {"parent_id": t["parent_id"], "amount": t["amount"], "kind": "refund", "gateway": t["gateway"]}
+                for t in quote["refund"]["transactions"]
+                if t["amount"] != "0.00"
+            ]
+            body = {"refund": {"refund_line_items": [LINE], "transactions": transactions}}
+            status, created = workers.call("POST", f"{path}/refunds.json", body, w1)
+            assert status == 201, created
+            switched = workers.call(
+                "PUT", "/__mock/scenarios/shopify-over-quantity/active", {"active": True}, session("w1")
+            )
+            assert switched[0] == 200
+        with workers.only(second):
+            listed = workers.call("GET", f"{path}/refunds.json", headers=w1)[1]
+            assert created["refund"]["id"] in [refund["id"] for refund in listed["refunds"]]
+            default = workers.call("GET", f"{path}/refunds.json", headers=SHOPIFY_TOKEN)[1]
+            assert created["refund"]["id"] not in [refund["id"] for refund in default["refunds"]]
+            assert workers.call("POST", f"{path}/refunds.json", line_body, w1)[0] == 422  # the switch holds here
+            assert workers.call("POST", f"{path}/refunds/calculate.json", line_body, SHOPIFY_TOKEN)[0] == 200
+            journal = workers.call("GET", "/__mock/requests", headers=session("w1"))[1]
+            assert [entry["operationId"] for entry in journal["requests"]] == [
+                "calculateRefund",
+                "createRefund",
+                "listRefunds",
+                "createRefund",
+            ]
+            sessions = workers.call("GET", "/__mock/sessions")[1]["sessions"]
+            assert [(entry["name"], entry["refunds_written"]) for entry in sessions] == [("w1", 1)]
+            assert workers.call("DELETE", "/__mock/sessions/w1")[0] == 200
+        with workers.only(first):  # dropped here too: its refund and its switch are gone
+            listed = workers.call("GET", f"{path}/refunds.json", headers=w1)[1]
+            assert created["refund"]["id"] not in [refund["id"] for refund in listed["refunds"]]
+            assert workers.call("POST", f"{path}/refunds/calculate.json", line_body, w1)[0] == 200
+            journal = workers.call("GET", "/__mock/requests", headers=session("w1"))[1]
+            assert [entry["operationId"] for entry in journal["requests"]] == ["listRefunds", "calculateRefund"]
