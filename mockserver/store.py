@@ -332,25 +332,31 @@ class Store:
         return connection
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, *, orders: bool = True) -> Iterator[sqlite3.Connection]:
         """One immediate (write-locked) transaction; committed on success, rolled back on error.
 
         Every write also counts itself in the database and, once committed, publishes the count
-        in the `-writes` file, which tells every process's readers that cached orders may be stale.
+        in the `-writes` file, which tells every process's readers that cached orders may be stale;
+        a write that changes no order (`orders=False`: the session registry) leaves them be.
         """
         connection = self._connection()
         connection.execute("BEGIN IMMEDIATE")
         try:
             yield connection
-            count = connection.execute(
-                "INSERT INTO meta (name, value) VALUES ('writes', 1) "
-                "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
-            ).fetchone()[0]
+            count = (
+                connection.execute(
+                    "INSERT INTO meta (name, value) VALUES ('writes', 1) "
+                    "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
+                ).fetchone()[0]
+                if orders
+                else None
+            )
         except BaseException:
             connection.execute("ROLLBACK")
             raise
         connection.execute("COMMIT")
-        self._writes.publish(count)
+        if count is not None:
+            self._writes.publish(count)
 
     def close(self) -> None:
         connection = getattr(self._local, "connection", None)
@@ -917,7 +923,7 @@ class Store:
     def touch_sessions(self, uses: Mapping[str, tuple[float, int]]) -> None:
         """Record the use of sessions (name -> (last used, requests since the last touch)); a session
         not in the registry (new, or dropped meanwhile) is created."""
-        with self._write() as connection:
+        with self._write(orders=False) as connection:
             connection.executemany(
                 "INSERT INTO sessions (name, created, last_used, requests) VALUES (?1, ?2, ?2, ?3) "
                 "ON CONFLICT (name) DO UPDATE SET last_used = max(last_used, ?2), requests = requests + ?3",
