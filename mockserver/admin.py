@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mockserver.journal import EVERY_SESSION
 from mockserver.platform import Api, MockHTTPError, Reply, RequestContext, Violation
 from mockserver.scenarios import ScenarioBook, ScenarioError
 
@@ -159,7 +160,7 @@ def list_requests(context: RequestContext) -> Reply:
         status=query.get("status"),
         method=query.get("method"),
         scenario=query.get("scenario"),
-        session=context.session,
+        session=EVERY_SESSION if query.get("all_sessions") else context.session,
     )
     limit = query.get("limit")
     shown = entries if limit is None else entries[max(0, len(entries) - limit) :] if limit else []

@@ -156,6 +156,15 @@ def test_reset_of_one_session_leaves_the_others(client: FlaskClient) -> None:
     assert client.get("/__mock/requests", headers=session("keep")).get_json()["count"] > 0
 
 
+def test_the_dashboard_lists_every_sessions_requests_with_their_session(client: FlaskClient) -> None:
+    client.get(f"{SHOPIFY}/orders/{ORDER}.json", headers=SHOPIFY_TOKEN)
+    client.get(f"{SHOPIFY}/orders/{ORDER}.json", headers={**SHOPIFY_TOKEN, **session("ui")})
+    every = client.get("/__mock/requests", query_string={"all_sessions": "true"}).get_json()
+    assert [entry["session"] for entry in every["requests"]] == [None, "ui"]
+    page_script = client.get("/__mock/ui/dashboard.js").get_data(as_text=True)
+    assert "all_sessions=true" in page_script
+
+
 def test_clearing_the_journal_of_a_session_leaves_the_others(client: FlaskClient) -> None:
     client.get(f"{SHOPIFY}/orders/{ORDER}.json", headers={**SHOPIFY_TOKEN, **session("a")})
     client.get(f"{SHOPIFY}/orders/{ORDER}.json", headers={**SHOPIFY_TOKEN, **session("b")})
