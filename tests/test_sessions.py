@@ -462,3 +462,18 @@ def test_sessions_are_the_same_on_every_worker(tmp_path: Path) -> None:
             assert workers.call("POST", f"{path}/refunds/calculate.json", line_body, w1)[0] == 200
             journal = workers.call("GET", "/__mock/requests", headers=session("w1"))[1]
             assert [entry["operationId"] for entry in journal["requests"]] == ["listRefunds", "calculateRefund"]
+
+
+def test_a_browser_front_end_may_send_the_header(client: FlaskClient) -> None:
+    """A page on another origin asks first (CORS preflight); the answer allows `X-Mock-Session`."""
+    preflight = client.options(
+        f"{SHOPIFY}/orders/{ORDER}.json",
+        headers={
+            "Origin": "http://localhost:5173",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "x-shopify-access-token",
+        },
+    )
+    assert preflight.status_code == 204
+    allowed = {name.strip().lower() for name in preflight.headers["Access-Control-Allow-Headers"].split(",")}
+    assert "x-mock-session" in allowed
