@@ -945,6 +945,9 @@ class Store:
     def clear_session(self, session: str, *, drop: bool) -> bool:
         """Forget what a session wrote (its copies, refunds, idempotency keys); with `drop`, the
         session itself. False when the registry did not know it."""
+        with self._locks_guard:  # the session's per-order locks (keys: session, platform, order id)
+            for key in [key for key in self._order_locks if len(key) == 3 and key[0] == session]:
+                del self._order_locks[key]
         with self._write() as connection:
             for table in SESSION_TABLES:
                 connection.execute(f"DELETE FROM {table} WHERE session = ?", (session,))
