@@ -477,3 +477,14 @@ def test_a_browser_front_end_may_send_the_header(client: FlaskClient) -> None:
     assert preflight.status_code == 204
     allowed = {name.strip().lower() for name in preflight.headers["Access-Control-Allow-Headers"].split(",")}
     assert "x-mock-session" in allowed
+
+
+def test_the_idle_time_is_a_serve_option() -> None:
+    from click.testing import CliRunner
+
+    from mockserver.cli import main
+
+    assert "--session-idle" in CliRunner().invoke(main, ["serve", "--help"]).output
+    refused = CliRunner().invoke(main, ["serve", "--session-idle", "0"])
+    assert refused.exit_code == 2 and "--session-idle" in refused.output
+    assert MockConfig().session_idle == 3600.0  # the default the README and the spec state
