@@ -488,3 +488,24 @@ def test_the_idle_time_is_a_serve_option() -> None:
     refused = CliRunner().invoke(main, ["serve", "--session-idle", "0"])
     assert refused.exit_code == 2 and "--session-idle" in refused.output
     assert MockConfig().session_idle == 3600.0  # the default the README and the spec state
+
+
+def test_a_session_starts_with_the_start_up_scenarios_switched_as_loaded(make_app: Any, tmp_path: Path) -> None:
+    scenarios = tmp_path / "always.yaml"
+    scenarios.write_text(
+        "scenarios:\n"
+        "  - name: orders-unavailable\n"
+        "    active: true\n"
+        "    rules:\n"
+        "      - match: {platform: shopify, operationId: getOrder}\n"
+        "        respond: {status: 503, error: {message: Service Unavailable}}\n",
+        encoding="utf-8",
+    )
+    client = make_app(scenario_files=[scenarios]).test_client()
+    path = f"{SHOPIFY}/orders/{ORDER}.json"
+    assert client.get(path, headers={**SHOPIFY_TOKEN, **session("new")}).status_code == 503
+    switched = client.put("/__mock/scenarios/orders-unavailable/active", json={"active": False}, headers=session("new"))
+    assert switched.status_code == 200
+    assert client.get(path, headers={**SHOPIFY_TOKEN, **session("new")}).status_code == 200
+    assert client.get(path, headers=SHOPIFY_TOKEN).status_code == 503  # the default session keeps it on
+    assert client.get(path, headers={**SHOPIFY_TOKEN, **session("newer")}).status_code == 503
