@@ -149,6 +149,7 @@ def test_the_orders_can_be_paged_through(open_dashboard: Callable[..., Any]) -> 
         f"Shopify orders {ORDERS_PAGE + 1}–{len(listed)} of {len(listed)}"
     )
     expect(page.get_by_role("button", name="Next Shopify orders")).to_be_disabled()
+    expect(page.locator("#status")).to_have_text(f"Shopify orders {ORDERS_PAGE + 1}–{len(listed)} of {len(listed)}.")
     expect(previous).to_be_focused()  # the button pressed went disabled: the focus stays among the two
     page.keyboard.press("Enter")
     expect(rows.first.locator("th")).to_contain_text(f"({listed[0]})")

@@ -276,6 +276,8 @@ async function turnPage(platform, forward) {
   state.ordersRead = Date.now();
   try {
     await readOrders();
+    const range = document.getElementById(`orders-${platform}-range`);
+    if (range) say(`${range.textContent}.`); // the status line: a screen reader hears where the page is
   } catch (error) {
     // shown in the status line
   }
