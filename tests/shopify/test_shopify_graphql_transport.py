@@ -76,7 +76,8 @@ def test_an_empty_application_graphql_body_is_shopify_s_400(shopify_client: Flas
     response = post_document(shopify_client, body)
     assert response.status_code == 400
     # Shopify's 400 for no `query`, with the mock's reason after it (as for an empty JSON body)
-    assert response.get_json() == {"errors": {"query": f"{MISSING_QUERY['errors']['query']}: the request body is empty"}}
+    expected = f"{MISSING_QUERY['errors']['query']}: the request body is empty"
+    assert response.get_json() == {"errors": {"query": expected}}
 
 
 def test_an_application_graphql_body_that_is_not_utf8_is_a_400(shopify_client: FlaskClient) -> None:
@@ -100,7 +101,8 @@ def test_rest_endpoints_still_take_only_json(shopify_client: FlaskClient) -> Non
         f"{BASE}/orders/{ORDER_ID}/refunds/calculate.json", data="{}", headers=GRAPHQL_HEADERS
     )
     assert response.status_code == 415
-    assert response.get_json() == {"errors": "The Content-Type header must be application/json, not application/graphql."}
+    message = "The Content-Type header must be application/json, not application/graphql."
+    assert response.get_json() == {"errors": message}
 
 
 # -- X-Request-Id -----------------------------------------------------------------------------------
