@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 from graphql_support import data, line_gid, transaction_gid
-from shopify_support import read_sample
+from shopify_support import TOKEN_HEADERS, read_sample
 
 NODE = """
 query($id: ID!) {
@@ -71,3 +71,20 @@ def test_a_line_item_read_by_node_follows_a_refund(docs_client: FlaskClient) -> 
     }
     assert data(docs_client, mutation, {"input": refund_input})["refundCreate"]["userErrors"] == []
     assert data(docs_client, query, {"id": line_gid(518995019)})["node"] == {"refundableQuantity": 0}
+
+
+def test_node_reads_the_session_s_own_copy(shopify_client: FlaskClient) -> None:
+    """In a named session a line read by node shows that session's refunds, and only there."""
+    query = "query($id: ID!) { node(id: $id) { ... on LineItem { refundableQuantity } } }"
+    line = {"id": line_gid(10010000001)}
+    in_session = {**TOKEN_HEADERS, "X-Mock-Session": "node-test"}
+    before = data(shopify_client, query, line)["node"]["refundableQuantity"]
+    refund_input = {
+        "orderId": "gid://shopify/Order/3012450010101",
+        "refundLineItems": [{"lineItemId": line_gid(10010000001), "quantity": 1}],
+    }
+    mutation = "mutation($input: RefundInput!) { refundCreate(input: $input) { userErrors { message } } }"
+    created = data(shopify_client, mutation, {"input": refund_input}, headers=in_session)
+    assert created["refundCreate"]["userErrors"] == []
+    assert data(shopify_client, query, line, headers=in_session)["node"] == {"refundableQuantity": before - 1}
+    assert data(shopify_client, query, line)["node"] == {"refundableQuantity": before}  # the baseline
