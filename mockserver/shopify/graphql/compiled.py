@@ -42,12 +42,11 @@ from graphql import (
 )
 from graphql.execution.collect_fields import collect_fields, collect_sub_fields
 from graphql.execution.values import get_argument_values
-from graphql.language import DirectiveNode, Visitor
+from graphql.language import Visitor
 from graphql.pyutils import Undefined
 from graphql.utilities import coerce_input_value, type_from_ast, value_from_ast
 
 LEAF, OBJECT, LEAF_LIST, OBJECT_LIST, TYPENAME = range(5)
-PLAIN_DIRECTIVES = frozenset()  # none of a query's directives leaves the plan's road (@skip/@include do)
 
 
 class NotPlain(Exception):
@@ -83,14 +82,14 @@ class ObjectPlan:
     steps: list[FieldStep] = field(default_factory=list)
 
 
-def _has_runtime_directives(document: DocumentNode) -> bool:
+def _has_directives(document: DocumentNode) -> bool:
+    """Whether any directive is written (`@skip`/`@include` decide per request which fields run)."""
     found = False
 
     class Finder(Visitor):
-        def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
+        def enter_directive(self, *_: Any) -> None:
             nonlocal found
-            if node.name.value not in PLAIN_DIRECTIVES:
-                found = True
+            found = True
 
     visit(document, Finder())
     return found
@@ -100,7 +99,7 @@ class QueryPlan:
     """The decisions about one query operation's shape, made on its first request."""
 
     def __init__(self, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode):
-        if operation.operation != OperationType.QUERY or _has_runtime_directives(document):
+        if operation.operation != OperationType.QUERY or _has_directives(document):
             raise NotPlain("not a plain query")
         root = schema.query_type
         if root is None:
@@ -155,7 +154,10 @@ class QueryPlan:
             if any(_uses_variables(node) for node in nodes[0].arguments or ()):
                 step.variable_arguments = True
             else:
-                step.arguments = get_argument_values(definition, nodes[0], {})
+                try:
+                    step.arguments = get_argument_values(definition, nodes[0], {})
+                except Exception as error:  # (validation let it through) graphql-core says what is wrong
+                    raise NotPlain(f"the arguments of {name}") from error
         return step
 
     def execute(self, context: Any, raw_variables: dict[str, Any]) -> dict[str, Any]:
