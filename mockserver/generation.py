@@ -181,7 +181,7 @@ def convert(amount: Decimal, from_currency: str, to_currency: str) -> Decimal:
 
 def money_text(amount: Decimal, currency: str) -> str:
     """`amount` with exactly the currency's decimals, as Shopify writes money ("9.99", "500", "1.250")."""
-    return str((amount + 0).quantize(quantum(currency), rounding=ROUND_HALF_UP))
+    return str((amount + 0).quantize(quantum(currency), ROUND_HALF_UP))
 
 
 def percent_of(amount: Decimal, percent: Decimal, currency: str) -> Decimal:
