@@ -681,12 +681,15 @@ class _OrderBuilder:
             if outcome == 1 and rng.random() < 0.2:
                 self._partial_refund(document, moment)
         if outcome == 2:
-            self._refund(document, everything_left(document), moment, note="Order returned in full")
+            figures = engine.figures_of(document)
+            request = everything_left(document, shipping_left=remaining_shipping(document, figures))
+            self._refund(document, request, moment, note="Order returned in full", figures=figures)
 
     def _partial_refund(self, document: dict[str, Any], moment: datetime) -> None:
         rng = self.rng
         order = document["order"]
         left = remaining_units(document)
+        figures = engine.figures_of(document)  # the order as it stands, for the quote and the refund alike
         candidates = [line for line in order["line_items"] if left.get(line["id"], 0) > 0]
         request: dict[str, Any] = {"refund_line_items": [], "currency": refund_currency(document)}
         for line in rng.sample(candidates, min(len(candidates), 1 + (rng.random() < 0.3))):
@@ -695,7 +698,7 @@ class _OrderBuilder:
             if units > 1 and quantity == units:
                 quantity -= 1  # keep the order partly refunded
             request["refund_line_items"].append(self._restock(line, quantity))
-        shipping_left = remaining_shipping(document)
+        shipping_left = remaining_shipping(document, figures)
         if shipping_left > 0 and (not request["refund_line_items"] or rng.random() < 0.25):
             if rng.random() < 0.5:
                 request["shipping"] = {"full_refund": True}
@@ -703,7 +706,7 @@ class _OrderBuilder:
                 request["shipping"] = {"amount": money_text(shipping_left / 2, refund_currency(document))}
         discrepancy = rng.random() < 0.12
         note = REFUND_NOTES[rng.randrange(len(REFUND_NOTES))]
-        self._refund(document, request, moment, note=note, restocking_fee=discrepancy)
+        self._refund(document, request, moment, note=note, restocking_fee=discrepancy, figures=figures)
 
     def _restock(self, line: dict[str, Any], quantity: int) -> dict[str, Any]:
         """Returned when the units were shipped, cancelled when they were not, sometimes not restocked."""
@@ -724,9 +727,14 @@ class _OrderBuilder:
         *,
         note: str | None,
         restocking_fee: bool = False,
+        figures: engine.OrderFigures | None = None,
     ) -> None:
-        """Quote with the engine, take its suggested transactions, then create the refund with the engine."""
-        quote = engine.calculate(document, request)["refund"]
+        """Quote with the engine, take its suggested transactions, then create the refund with the engine.
+
+        `figures`: the engine's figures of the document as it stands, read once for both calls.
+        """
+        figures = figures or engine.figures_of(document)
+        quote = engine.calculate(document, request, figures)["refund"]
         transactions = [
             {"parent_id": item["parent_id"], "amount": item["amount"], "kind": "refund", "gateway": item["gateway"]}
             for item in quote["transactions"]
@@ -746,7 +754,7 @@ class _OrderBuilder:
             if fee > 0:
                 transactions[-1]["amount"] = money_text(last - fee, paid_in)
                 create["discrepancy_reason"] = "restock"
-        engine.create_refund(document, create, self.ids, now=moment)
+        engine.create_refund(document, create, self.ids, now=moment, figures=figures)
 
 
 def _presentment(node: dict[str, Any], key: str) -> Decimal:
@@ -828,9 +836,12 @@ def remaining_units(document: dict[str, Any]) -> dict[int, int]:
     return {line["id"]: int(line["quantity"]) - refunded.get(line["id"], 0) for line in order["line_items"]}
 
 
-def remaining_shipping(document: dict[str, Any]) -> Decimal:
-    """Shipping paid minus shipping refunded, in the refund's (presentment) currency, as the engine reads them."""
-    figures = engine.OrderFigures(document)
+def remaining_shipping(document: dict[str, Any], figures: engine.OrderFigures | None = None) -> Decimal:
+    """Shipping paid minus shipping refunded, in the refund's (presentment) currency, as the engine reads them.
+
+    `figures`: the engine's figures of the document as it stands, when the caller has them.
+    """
+    figures = figures or engine.OrderFigures(document)
     return figures.shipping_paid - figures.shipping_refunded
 
 

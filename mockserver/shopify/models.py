@@ -809,15 +809,20 @@ class CreatedRefund:
 
 
 def create_refund(
-    document: dict[str, Any], refund_request: dict[str, Any], next_id: NextId, now: datetime | None = None
+    document: dict[str, Any],
+    refund_request: dict[str, Any],
+    next_id: NextId,
+    now: datetime | None = None,
+    figures: OrderFigures | None = None,
 ) -> CreatedRefund:
     """createRefund: validate, record the refund and change the order, all on `document` in place.
 
     A pure function of the document (plus new ids and the clock), so the store can run it again
     on fresh state when another writer saved the order first. Figures are presentment money; each
-    `*_set` also carries its shop-money counterpart (`shop_counterpart`).
+    `*_set` also carries its shop-money counterpart (`shop_counterpart`). `figures`: the
+    document's own as it stands, when the caller kept them (the generator, which calculated first).
     """
-    quote = build_quote(document, refund_request, for_create=True)
+    quote = build_quote(document, refund_request, for_create=True, figures=figures)
     figures = quote.figures
     transactions = _requested_transactions(figures, refund_request)
     money_out = sum((item.amount for item in transactions), ZERO)
