@@ -203,25 +203,31 @@ class ShopZone:
     standard_minutes: int
     dst: str | None = None
 
+    def zone_at(self, moment: datetime) -> timezone:
+        """The shop's offset at `moment`, as a fixed-offset zone (an order stamps some five moments,
+        so the zones are made once)."""
+        minutes = self.standard_minutes
+        if self.dst is not None:
+            start, end = _summer_time(self.dst, minutes, moment.year)
+            if start <= moment < end:
+                minutes += 60
+        return _fixed_zone(minutes)
+
     def offset(self, moment: datetime) -> timedelta:
-        standard = timedelta(minutes=self.standard_minutes)
-        if self.dst is None:
-            return standard
-        start, end = _summer_time(self.dst, self.standard_minutes, moment.year)
-        return standard + timedelta(hours=1) if start <= moment < end else standard
+        return self.zone_at(moment).utcoffset(None)
 
     def local(self, moment: datetime) -> datetime:
         """`moment` (aware) as wall-clock time in the shop, with its offset."""
-        return moment.astimezone(_fixed_zone(self.offset(moment)))
+        return moment.astimezone(self.zone_at(moment))
 
     def stamp(self, moment: datetime) -> str:
         """ISO 8601 with the shop's offset, to the second: `2023-05-31T07:46:12-07:00`."""
-        return self.local(moment).isoformat(timespec="seconds")
+        return self.local(moment).isoformat("T", "seconds")  # by position: keywords cost a third more
 
 
 @cache
-def _fixed_zone(offset: timedelta) -> timezone:
-    return timezone(offset)
+def _fixed_zone(minutes: int) -> timezone:
+    return timezone(timedelta(minutes=minutes))
 
 
 def _nth_sunday(year: int, month: int, nth: int) -> datetime:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mockserver.platform import FixtureOrder
+from mockserver.platform import FixtureOrder, Platform, built_on_first_use
 
 if TYPE_CHECKING:
-    from mockserver.platform import Platform
-
     PLATFORM: Platform
 
 __all__ = ["PLATFORM"]
@@ -31,7 +29,6 @@ def _platform() -> Platform:
     from mockserver.bigcommerce.models import balance, ids_in, refunds_of
     from mockserver.bigcommerce.responses import HANDLERS
     from mockserver.bigcommerce.throttling import BigCommerceRateLimit
-    from mockserver.platform import Platform
 
     return Platform(
         name="bigcommerce",
@@ -51,9 +48,4 @@ def _platform() -> Platform:
     )
 
 
-def __getattr__(name: str) -> Any:
-    """`from mockserver.bigcommerce import PLATFORM` builds it once, on that first import."""
-    if name == "PLATFORM":
-        platform = globals()["PLATFORM"] = _platform()
-        return platform
-    raise AttributeError(f"module 'mockserver.bigcommerce' has no attribute {name!r}")
+__getattr__ = built_on_first_use(__name__, _platform)

@@ -645,15 +645,7 @@ class _OrderBuilder:
             "status": "ok",
             "fraud_review": False,
             "reference_transaction_id": parent["id"] if parent else None,
-            "offline": {"display_name": offline[1]} if offline else None,
-            "custom": None,
-            "payment_method_id": f"{gateway}.{method}",
-            "payment_instrument_token": None,
-            "avs_result": {},
-            "cvv_result": {},
-            "credit_card": None,
-            "gift_certificate": None,
-            "store_credit": None,
+            **engine.instrument_fields(gateway, method, {"display_name": offline[1]} if offline else None),
         }
         if card and card[1] == "credit_card":
             card_type, iin, last4 = CARDS[self.index % len(CARDS)]

@@ -7,18 +7,17 @@ request handlers, GraphQL and jsonschema it never calls.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mockserver.platform import Platform, built_on_first_use
 
 if TYPE_CHECKING:
-    from mockserver.platform import Platform
-
     PLATFORM: Platform
 
 __all__ = ["PLATFORM"]
 
 
 def _platform() -> Platform:
-    from mockserver.platform import Platform
     from mockserver.shopify.consistency import problems
     from mockserver.shopify.exceptions import ShopifyErrors
     from mockserver.shopify.listing import listing_of
@@ -43,9 +42,4 @@ def _platform() -> Platform:
     )
 
 
-def __getattr__(name: str) -> Any:
-    """`from mockserver.shopify import PLATFORM` builds it once, on that first import."""
-    if name == "PLATFORM":
-        platform = globals()["PLATFORM"] = _platform()
-        return platform
-    raise AttributeError(f"module 'mockserver.shopify' has no attribute {name!r}")
+__getattr__ = built_on_first_use(__name__, _platform)
