@@ -224,7 +224,7 @@ def ready_made_quotes(platform: str, document: dict[str, Any], *, as_sent: bool 
     generator = generator_of(platform)
     context = generator.quote_context(document)
     answers = []
-    for name, request in generator.quote_requests(document):
+    for name, request in generator.quote_requests(document, context):
         try:
             response = generator.quote_response(document, request, context)
         except MockHTTPError as error:

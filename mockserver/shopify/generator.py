@@ -882,14 +882,17 @@ def _quote_restock(line: dict[str, Any], quantity: int) -> str:
     return "no_restock"
 
 
-def quote_requests(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+def quote_requests(
+    document: dict[str, Any], context: engine.OrderFigures | None = None
+) -> list[tuple[str, dict[str, Any]]]:
     """Ready-made calculate requests: a line, several lines, shipping only, everything left.
 
     Only requests with something to refund are made, so a fully refunded order has none.
+    `context`: what `quote_context` gave for the document, when the caller has it.
     """
     order = document["order"]
     left = remaining_units(document)
-    shipping_left = remaining_shipping(document)
+    shipping_left = remaining_shipping(document, context)
     open_lines = [line for line in order["line_items"] if left[line["id"]] > 0]
     paid_in = refund_currency(document)
     requests: list[tuple[str, dict[str, Any]]] = []
