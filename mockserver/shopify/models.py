@@ -785,23 +785,25 @@ def _copy(value: Any) -> Any:
     return copy.deepcopy(value) if isinstance(value, dict | list) else value
 
 
-# `"id": <integer>` as a key of an object in orjson's compact text: a quote inside a string is
-# escaped (`\"`), so `{"id":` or `,"id":` is always a key, and a float or an exponent never ends
-# its digits with `,` or `}` (which is left for the next match)
-_ID_FIELD = re.compile(rb'[{,]"id":(\d+)(?=[,}])')
+# `"id": <integer>` in orjson's compact text. It is a key when a `{` or `,` comes before it (a
+# quote inside a string is escaped, `\"`), and an integer when `,` or `}` ends its digits (not a
+# float, nor an exponent). The pattern starts with the literal, which the regex engine finds fast.
+_ID_FIELD = re.compile(rb'"id":(\d+)(?=[,}])')
+_KEY_START = frozenset(b"{,")
 
 
 def _first_id(document: dict[str, Any]) -> int:
     """Ids above every id the document holds, so new ids never meet fixture ids.
 
-    Read from the document's JSON text, three times faster than walking its objects (a create
-    reads the whole order); a document orjson refuses (an integer beyond 64 bits) is walked.
+    Read from the document's JSON text, faster than walking its objects (a create reads the
+    whole order); a document orjson refuses (an integer beyond 64 bits) is walked.
     """
     try:
         text = orjson.dumps(document)
     except TypeError:  # orjson.JSONEncodeError
         return max(FIRST_MOCK_ID, _highest_id(document) + 1)
-    return max(FIRST_MOCK_ID, max(map(int, _ID_FIELD.findall(text)), default=0) + 1)
+    found = (int(match[1]) for match in _ID_FIELD.finditer(text) if text[match.start() - 1] in _KEY_START)
+    return max(FIRST_MOCK_ID, max(found, default=0) + 1)
 
 
 def _highest_id(document: dict[str, Any]) -> int:
