@@ -734,10 +734,10 @@ class _OrderBuilder:
         `figures`: the engine's figures of the document as it stands, read once for both calls.
         """
         figures = figures or engine.figures_of(document)
-        quote = engine.calculate(document, request, figures)["refund"]
+        quote = engine.build_quote(document, request, for_create=False, figures=figures)  # what calculate quotes
         transactions = [
             {"parent_id": item["parent_id"], "amount": item["amount"], "kind": "refund", "gateway": item["gateway"]}
-            for item in quote["transactions"]
+            for item in engine.suggested_transactions(quote)  # as calculate writes them
             if Decimal(item["amount"]) > 0
         ]
         if not transactions:

@@ -668,7 +668,6 @@ def money_set(
 def render_calculation(quote: Quote) -> dict[str, Any]:
     """The calculate answer, in Shopify's shapes (money as strings, presentment money)."""
     currency = quote.money_currency
-    order_id = quote.figures.order["id"]
     unit_prices = quote.figures.unit_prices
     return {
         "refund": {
@@ -694,21 +693,29 @@ def render_calculation(quote: Quote) -> dict[str, Any]:
                 }
                 for line in quote.lines
             ],
-            "transactions": [
-                {
-                    "order_id": order_id,
-                    "kind": "suggested_refund",
-                    "gateway": suggestion.parent.transaction.get("gateway", ""),
-                    "parent_id": suggestion.parent.id,
-                    "amount": _text(suggestion.amount, currency),
-                    "currency": suggestion.parent.transaction.get("currency") or currency,
-                    "maximum_refundable": _text(suggestion.parent.room, currency),
-                }
-                for suggestion in quote.suggestions
-            ],
+            "transactions": suggested_transactions(quote),
             "currency": quote.currency,
         }
     }
+
+
+def suggested_transactions(quote: Quote) -> list[dict[str, Any]]:
+    """calculate's `transactions`: the suggested refund of each parent, as Shopify writes them
+    (also read alone by the generator, which refunds what calculate suggests)."""
+    currency = quote.money_currency
+    order_id = quote.figures.order["id"]
+    return [
+        {
+            "order_id": order_id,
+            "kind": "suggested_refund",
+            "gateway": suggestion.parent.transaction.get("gateway", ""),
+            "parent_id": suggestion.parent.id,
+            "amount": _text(suggestion.amount, currency),
+            "currency": suggestion.parent.transaction.get("currency") or currency,
+            "maximum_refundable": _text(suggestion.parent.room, currency),
+        }
+        for suggestion in quote.suggestions
+    ]
 
 
 def _discounted_unit_price(line: LineFigures, currency: str) -> Decimal:
