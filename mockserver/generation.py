@@ -15,7 +15,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
+from functools import cache, cached_property
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import get_territory_currencies, list_currencies
@@ -131,6 +131,7 @@ def usd_rate(currency: str) -> Decimal:
     return USD_RATES.get(currency, Decimal(1))
 
 
+@cache  # a catalog's few hundred products are priced in each order that holds them
 def nice_price(usd: Decimal, currency: str, style: int) -> Decimal:
     """A shelf price in `currency` near `usd` dollars, ending the way shops price things.
 
@@ -649,7 +650,7 @@ class TaxRegime:
     components: tuple[TaxComponent, ...]
     shipping_taxed: bool
 
-    @property
+    @cached_property  # read for every tax line of every order
     def rate(self) -> Decimal:
         return sum((component.rate for component in self.components), ZERO)
 
