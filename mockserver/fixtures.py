@@ -6,8 +6,9 @@ a few refund requests and the exact response the server gives, computed by the e
 server's quote handler calls. Everything is written into a staging folder inside DIR and moved
 into place only when the run succeeded, so an interrupted or failed run leaves no half-written
 file. `--format ndjson` streams: a few orders are in memory at a time. Long runs are split over
-worker processes by order number; each order depends only on the settings and its number, so
-the files are the same however the work is split.
+worker processes by order number, each writing the files of the orders it makes into the staging
+folder; each order depends only on the settings and its number, so the files are the same however
+the work is split.
 
 `validate` checks fixture files (hand-edited ones especially) against the spec's fixture schema
 and the platform's consistency rules, and replays each ready-made quote through the engine,
