@@ -115,18 +115,19 @@ def graphql_admin(context: RequestContext) -> Reply:
     schema = schema_for(version)
     buckets = buckets_for(context.server)
     key = context.headers.get(TOKEN_HEADER, "")
+    scope = context.session or ""  # a named session's cost bucket is its own
 
     document, problems = prepared(version, query)
     if document is None or problems:
-        status = buckets.take(key, 0)
+        status = buckets.take(key, 0, scope)
         return Reply(200, {"errors": list(problems), "extensions": _cost(0, None, status)}, headers)
     plan = planned(version, query, operation_name)
     requested = plan.requested(variables) if plan is not None else 0
     if requested > MAX_QUERY_COST:
-        status = buckets.take(key, 0)
+        status = buckets.take(key, 0, scope)
         body = {"errors": [max_cost_exceeded(requested)], "extensions": _cost(requested, None, status)}
         return Reply(200, body, headers)
-    status = buckets.take(key, requested)
+    status = buckets.take(key, requested, scope)
     if not status.allowed and throttling(context.server):
         return Reply(200, {"errors": [throttled()], "extensions": _cost(requested, None, status)}, headers)
     return Reply(200, _execute(context, schema, document, plan, requested, status), headers)
@@ -185,6 +186,6 @@ def _answered(
     """The answer with its cost; what the query did not use goes back to the bucket."""
     refund = requested - actual
     if refund > 0 and status.allowed:
-        status = buckets_for(context.server).take(context.headers.get(TOKEN_HEADER, ""), -refund)
+        status = buckets_for(context.server).take(context.headers.get(TOKEN_HEADER, ""), -refund, context.session or "")
     answer["extensions"] = _cost(requested, actual, status)
     return answer
