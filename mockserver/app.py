@@ -683,9 +683,10 @@ class MockServer:
         violations = operation.validate_parameters(values)
         if any(violation.location == "path" for violation in violations):
             raise api.errors.not_found(req.path)
-        body = self._body(api, operation, req) if operation.body_validator is not None else None
+        body = None
         if operation.body_validator is not None:
-            violations.extend(operation.validate_body(body))
+            body, media_type = self._body(api, operation, req)
+            violations.extend(operation.validate_body(body, media_type))
         if violations:
             raise api.errors.invalid_request(req.path, violations)
         session = req.environ.get(SESSION_KEY)  # a name: checked by `dispatch`
@@ -719,15 +720,26 @@ class MockServer:
             raise api.errors.payload_too_large(req.path, limit)
         return raw
 
-    def _body(self, api: Api, operation: Operation, req: Request) -> Any:
+    def _body(self, api: Api, operation: Operation, req: Request) -> tuple[Any, str]:
+        """The parsed body and its media type: JSON, or text for a string media type the spec
+        declares (Shopify GraphQL's `application/graphql`); any other type is a 415."""
         environ = req.environ
         raw = self.read_body(api, req)
+        media_type = environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
         if not raw.strip():
             if operation.body_required:
                 raise api.errors.malformed_body(req.path, "the request body is empty")
-            return None
-        if environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower() != JSON_MIMETYPE:
-            raise api.errors.unsupported_media_type(req.path, req.content_type or "")
+            return None, media_type
+        if media_type != JSON_MIMETYPE:
+            if media_type not in operation.text_body_validators:
+                raise api.errors.unsupported_media_type(req.path, req.content_type or "")
+            try:
+                text = strip_bom(raw).decode("utf-8")
+            except UnicodeDecodeError:
+                raise api.errors.malformed_body(req.path, "the request body is not UTF-8 text") from None
+            if len(raw) <= JOURNAL_BODY_BYTES:
+                environ[BODY_KEY] = text
+            return text, media_type
         raw = strip_bom(raw)
         try:
             body = decode_json(raw)
@@ -736,7 +748,7 @@ class MockServer:
         if len(raw) <= JOURNAL_BODY_BYTES:
             environ[BODY_KEY] = body
             environ[RAW_BODY_KEY] = raw
-        return body
+        return body, media_type
 
 
 def _shown_path(path: Path, directory: Path) -> str:

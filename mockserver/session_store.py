@@ -92,6 +92,9 @@ class SessionStore:
             session=self.session,
         )
 
+    def order_holding(self, platform: str, array_path: str, item_id: int) -> int | None:
+        return self.store.order_holding(platform, array_path, item_id, self.session)
+
     def remember(self, platform: str, key: str, result: Any) -> Any:
         return self.store.remember(platform, key, result, self.session)
 

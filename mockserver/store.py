@@ -765,6 +765,35 @@ class Store:
     def _sort_key(cls, name: str) -> str:
         return {"id": "l.order_id", "created_at": "l.created_at"}.get(name) or cls._facet(name)
 
+    def order_holding(self, platform: str, array_path: str, item_id: int, session: str | None = None) -> int | None:
+        """The order whose document has an item of `item_id` in the array at `array_path` (a SQLite
+        JSON path such as `$.order.line_items`), or None: a lookup by a line's or a transaction's
+        id (GraphQL's `node(id:)`). SQLite reads the stored documents itself, without decoding
+        them in Python. A named session looks in its own copies first, then in the baseline."""
+        match = "json_extract(item.value, '$.id') = ? LIMIT 1"
+        if session is None:
+            searches = [(f"orders, json_each(orders.document, ?) AS item WHERE orders.platform = ? AND {match}", ())]
+        else:
+            searches = [
+                (
+                    "session_orders AS orders, json_each(orders.document, ?) AS item "
+                    f"WHERE orders.platform = ? AND orders.session = ? AND {match}",
+                    (session,),
+                ),
+                (
+                    f"baseline AS orders, json_each(orders.document, ?) AS item WHERE orders.platform = ? AND {match}",
+                    (),
+                ),
+            ]
+        connection = self._connection()
+        for tables, extra in searches:
+            row = connection.execute(
+                f"SELECT orders.order_id FROM {tables}", (array_path, platform, *extra, item_id)
+            ).fetchone()
+            if row is not None:
+                return row[0]
+        return None
+
     # -- refunds -----------------------------------------------------------------------
 
     def list_refunds(
