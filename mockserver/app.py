@@ -31,6 +31,7 @@ from werkzeug.sansio.utils import get_content_length
 from mockserver import dashboard, faults
 from mockserver.bodies import BodyProblem, decode_json, read_at_most, strip_bom
 from mockserver.cors import install_cors
+from mockserver.faults import JSON_CONTENT_TYPE
 from mockserver.guard import install_guard
 from mockserver.journal import DEFAULT_SIZE as DEFAULT_JOURNAL_SIZE
 from mockserver.journal import MAX_BODY_BYTES as JOURNAL_BODY_BYTES
@@ -50,6 +51,7 @@ log = logging.getLogger("refund_mock")
 
 ROUTED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 JSON_MIMETYPE = "application/json"
+_BUILT_HEADERS = frozenset({"content-type", "content-length"})  # what `respond` writes itself
 ADMIN_TOKEN_HEADER = "X-Mock-Admin-Token"
 THROTTLED_BY = "serve --throttle"  # the journal's `scenario` of a 429 the rate limit answered
 OPEN_ADMIN_OPERATIONS = frozenset({"getHealth"})  # container health checks need no secret
@@ -589,15 +591,23 @@ class MockServer:
                 log.error(message)
                 reply.headers["X-Mock-Contract-Violation"] = summary[:500]
         data = encode_json(reply.body)
-        response = Response(
-            faults.garble(data) if garble else data,
-            status=reply.status,
-            content_type="application/json; charset=utf-8",
-            direct_passthrough=True,
-        )
-        for name, value in reply.headers.items():
-            response.headers[name] = value
-        return response
+        if garble:
+            data = faults.garble(data)
+        headers = [("Content-Type", JSON_CONTENT_TYPE), ("Content-Length", str(len(data)))]
+        if reply.headers:
+            names = {name.lower() for name in reply.headers}
+            if len(names) < len(reply.headers) or not names.isdisjoint(_BUILT_HEADERS):
+                # a header given twice in different case, or one replacing the type or length:
+                # werkzeug's `set` decides as it always did (first place, last value)
+                response = Response(data, status=reply.status, content_type=JSON_CONTENT_TYPE, direct_passthrough=True)
+                for name, value in reply.headers.items():
+                    response.headers[name] = value
+                return response
+            headers.extend(reply.headers.items())
+        # The usual answer: its headers handed over in one list, in the order the `set` calls
+        # above give them. Each `set` looks through every header already there, and werkzeug's
+        # constructor sets the type and length that way too.
+        return Response([data], status=reply.status, headers=headers, direct_passthrough=True)
 
     def _operation(self, api: Api, spec: Spec, template: str, req: Request) -> Operation:
         operations = spec.paths[template]
