@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from flask import Flask, Request, Response, request
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 from werkzeug.sansio.utils import get_content_length
 
@@ -45,6 +46,8 @@ from mockserver.scenarios import Action, Catalog, Probe, ScenarioBook, UnknownSc
 from mockserver.store import Store
 
 if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+
     from mockserver.watch import WatchReport
 
 log = logging.getLogger("refund_mock")
@@ -579,7 +582,9 @@ class MockServer:
         """The reply as JSON, checked against the spec first when responses are validated.
 
         The body is handed to the WSGI server as one list item (`direct_passthrough`): granian
-        sends a list in one call, while an iterator costs it a round trip per chunk.
+        sends a list in one call, while an iterator costs it a round trip per chunk. The headers
+        are built in one `Headers` (werkzeug checks each value once) and sent as they are
+        (`JsonAnswer`).
         """
         if operation is not None and (self.config.validate_responses or self.config.strict_responses):
             violations = operation.response_violations(reply.status, reply.body)
@@ -593,21 +598,18 @@ class MockServer:
         data = encode_json(reply.body)
         if garble:
             data = faults.garble(data)
-        headers = [("Content-Type", JSON_CONTENT_TYPE), ("Content-Length", str(len(data)))]
+        headers = Headers()
+        headers.add("Content-Type", JSON_CONTENT_TYPE)
+        headers.add("Content-Length", str(len(data)))
         if reply.headers:
             names = {name.lower() for name in reply.headers}
-            if len(names) < len(reply.headers) or not names.isdisjoint(_BUILT_HEADERS):
-                # a header given twice in different case, or one replacing the type or length:
-                # werkzeug's `set` decides as it always did (first place, last value)
-                response = Response(data, status=reply.status, content_type=JSON_CONTENT_TYPE, direct_passthrough=True)
-                for name, value in reply.headers.items():
-                    response.headers[name] = value
-                return response
-            headers.extend(reply.headers.items())
-        # The usual answer: its headers handed over in one list, in the order the `set` calls
-        # above give them. Each `set` looks through every header already there, and werkzeug's
-        # constructor sets the type and length that way too.
-        return Response([data], status=reply.status, headers=headers, direct_passthrough=True)
+            # `add` gives what `set` gives when no name comes twice (in any case) and none replaces
+            # the type or length, without looking through the headers already there each time
+            unique = len(names) == len(reply.headers) and names.isdisjoint(_BUILT_HEADERS)
+            put = headers.add if unique else headers.set
+            for name, value in reply.headers.items():
+                put(name, value)
+        return JsonAnswer([data], status=reply.status, headers=headers, direct_passthrough=True)
 
     def _operation(self, api: Api, spec: Spec, template: str, req: Request) -> Operation:
         operations = spec.paths[template]
@@ -713,6 +715,27 @@ class MockServer:
             environ[BODY_KEY] = body
             environ[RAW_BODY_KEY] = raw
         return body
+
+
+class JsonAnswer(Response):
+    """The pipeline's answers: a JSON body in one piece, its length among the headers.
+
+    werkzeug hands the WSGI server a checked copy of the headers (each value checked again), to
+    fix what such an answer does not have: a relative `Location`, a length where none may be
+    (1xx, 204, 304), or none where one belongs. Without any of those, the headers go as they are.
+    """
+
+    def get_wsgi_headers(self, environ: WSGIEnvironment) -> Headers:
+        status = self.status_code
+        if status < 200 or status in (204, 304):
+            return super().get_wsgi_headers(environ)
+        has_length = False
+        for name, _ in self.headers:
+            lowered = name.lower()
+            if lowered == "location" or lowered == "content-location":
+                return super().get_wsgi_headers(environ)
+            has_length = has_length or lowered == "content-length"
+        return self.headers if has_length else super().get_wsgi_headers(environ)
 
 
 def _shown_path(path: Path, directory: Path) -> str:
