@@ -57,6 +57,7 @@ JSON_MIMETYPE = "application/json"
 _BUILT_HEADERS = frozenset({"content-type", "content-length"})  # what `respond` writes itself
 ADMIN_TOKEN_HEADER = "X-Mock-Admin-Token"
 THROTTLED_BY = "serve --throttle"  # the journal's `scenario` of a 429 the rate limit answered
+INTERNAL_ERROR_MESSAGE = "An unexpected error occurred"  # Shopify's words for its own 500s
 OPEN_ADMIN_OPERATIONS = frozenset({"getHealth"})  # container health checks need no secret
 BODY_KEY = "refund_mock.body"  # the parsed request body, kept in the environ for the journal
 RAW_BODY_KEY = "refund_mock.raw_body"  # ...and the bytes it was parsed from
@@ -815,6 +816,10 @@ def create_app(config: MockConfig | dict[str, Any] | None = None, apis: Iterable
         allowed = server.spec_methods(app, request.path) if error.code == 405 else None
         if error.code == 413:
             failure = api.errors.payload_too_large(request.path, settings.max_body_bytes)
+        elif error.code is not None and error.code >= 500:  # a defect of the mock: say so, never a 404
+            cause = getattr(error, "original_exception", None) or error
+            log.error("%s %s failed inside the mock", request.method, request.path, exc_info=cause)
+            failure = api.errors.scripted(request.path, 500, INTERNAL_ERROR_MESSAGE, None)
         elif allowed:  # a method no route takes (e.g. QUERY) on a path the spec has
             failure = api.errors.method_not_allowed(request.path, allowed)
             failure.headers.setdefault("Allow", ", ".join(allowed))

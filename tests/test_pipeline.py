@@ -205,3 +205,39 @@ def test_rejected_request_changes_nothing(client: FlaskClient) -> None:
     )
     after = client.get(SHOPIFY.order_path.format(id=order_id), headers=SHOPIFY.headers()).get_json()
     assert after == before
+
+
+@pytest.mark.parametrize("case", PLATFORMS)
+def test_a_defect_inside_the_mock_is_a_500_in_the_platform_shape_never_a_404(
+    case: PlatformCase, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Were a handler to fail, the client must see a server error (which it retries or reports),
+    not a 404 that says the order does not exist. Both specs declare the 500 (Shopify's words:
+    "An unexpected error occurred"); the journal records it like any answer."""
+    from mockserver.app import server_of
+
+    server = server_of(app)
+    platform = server.apis[case.name]
+    operation_id = next(
+        operation.operation_id
+        for template, operations in server.specs[case.name].paths.items()
+        if template.endswith(case.quote_path.split("{id}")[1])
+        for operation in operations.values()
+    )
+
+    def broken(context: Any) -> Any:
+        raise RuntimeError("a defect")
+
+    monkeypatch.setitem(platform.handlers, operation_id, broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # as served, not as a test re-raises
+    client = app.test_client()
+    path = case.quote_path.format(id=case.first_order_id())
+    response = client.post(path, json=case.valid_quote_body, headers=case.headers())
+    assert response.status_code == 500, response.get_data(as_text=True)
+    assert_platform_error(case, 500, response.get_json())
+    journal = client.get("/__mock/requests").get_json()
+    assert any(entry["path"] == path and entry["status"] == 500 for entry in _entries(journal)), journal
+
+
+def _entries(journal: Any) -> list[dict[str, Any]]:
+    return journal["requests"] if isinstance(journal, dict) else journal
