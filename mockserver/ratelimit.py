@@ -287,7 +287,7 @@ class BucketTable:
         Its own open file description: one inherited across a fork would share the parent's
         `flock`, and then the two would not exclude each other.
         """
-        pid = os.getpid()
+        pid = _process.pid
         if self._descriptor is None or self._descriptor[0] != pid:
             self._descriptor = (pid, os.open(self.path, os.O_RDWR))  # type: ignore[arg-type]
         return self._descriptor[1]
@@ -354,6 +354,20 @@ def _gil_holding_flock() -> Callable[[int, int], int] | None:
 
 
 _try_flock = _gil_holding_flock()
+
+
+class _Process:
+    """This process's id, kept current across forks: `os.getpid()` is a system call per take."""
+
+    def __init__(self) -> None:
+        self.refresh()
+        os.register_at_fork(after_in_child=self.refresh)
+
+    def refresh(self) -> None:
+        self.pid = os.getpid()
+
+
+_process = _Process()
 
 
 def _hash(label: str) -> int:
@@ -427,6 +441,8 @@ class RateLimits:
         for platform, policy in self.policies.items():
             chosen = [policy.plans[plan] for plan in plans if plan in policy.plans]
             self.kinds[platform] = chosen[-1] if chosen else policy.plans["standard"]
+        # platform -> whether a request counts in its bucket (None: every request does)
+        self._counts = {platform: getattr(policy, "counts", None) for platform, policy in self.policies.items()}
         self.other_kinds: dict[str, BucketKind] = {}  # kinds taken from through `take`, by name
         self.table = BucketTable(path)
 
@@ -435,7 +451,7 @@ class RateLimits:
         policy = self.policies.get(platform)
         if policy is None:
             return None
-        counts = getattr(policy, "counts", None)
+        counts = self._counts[platform]
         if counts is not None and not counts(environ):  # a request another bucket prices (GraphQL)
             return None
         return Metered(policy, self.table.take(self.kinds[platform], policy.key(environ), 1.0, scope))
@@ -467,7 +483,7 @@ def known_plans(policies: Collection[RateLimitPolicy]) -> set[str]:
 def with_rate_limit_headers(reply: Reply, metered: Metered | None) -> None:
     """Add the platform's rate-limit headers; a header the reply already has (a scenario's) stays."""
     if metered is not None:
-        headers = metered.headers(reply.status)
+        headers = metered.policy.headers(metered.state, reply.status)  # `metered.headers`, a call less
         if reply.headers:
             headers.update(reply.headers)
         reply.headers = headers
