@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from mockserver.journal import EVERY_SESSION
 from mockserver.platform import Api, MockHTTPError, Reply, RequestContext, Violation
-from mockserver.scenarios import ScenarioError
+from mockserver.scenarios import ScenarioBook, ScenarioError
 
 
 class AdminError(MockHTTPError):
@@ -71,8 +72,18 @@ def get_health(context: RequestContext) -> Reply:
 
 
 def reset_state(context: RequestContext) -> Reply:
-    context.server.reset()
+    if context.session is None:
+        context.server.reset()
+    else:
+        context.server.sessions.reset(context.session)
     return Reply(200, {"status": "reset"})
+
+
+def _book(context: RequestContext) -> ScenarioBook:
+    """The scenarios of the session the request names (the server's own for the default session)."""
+    if context.session is None:
+        return context.server.scenarios
+    return context.server.sessions.book(context.session)
 
 
 def load_order(context: RequestContext) -> Reply:
@@ -95,12 +106,13 @@ def delete_order(context: RequestContext) -> Reply:
 
 
 def list_scenarios(context: RequestContext) -> Reply:
-    return Reply(200, {"scenarios": [scenario.summary() for scenario in context.server.scenarios.all()]})
+    book = _book(context)
+    return Reply(200, {"scenarios": [book.summary(scenario) for scenario in book.all()]})
 
 
 def add_scenarios(context: RequestContext) -> Reply:
     try:
-        scenarios = context.server.scenarios.add_runtime(context.body)
+        scenarios = _book(context).add_runtime(context.body)
     except ScenarioError as error:
         raise AdminError(422, error.message, {error.field or "(document)": error.reason}) from None
     return Reply(201, {"loaded": [scenario.name for scenario in scenarios]})
@@ -108,9 +120,9 @@ def add_scenarios(context: RequestContext) -> Reply:
 
 def remove_scenarios(context: RequestContext) -> Reply:
     name = context.query.get("name")
-    removed = context.server.scenarios.remove_runtime(name)
+    book = _book(context)
+    removed = book.remove_runtime(name)
     if name is not None and not removed:
-        book = context.server.scenarios
         why = "it was loaded at start-up" if book.get(name) is not None else "no scenario has that name"
         raise AdminError(404, f"No run-time scenario named {name!r} to remove: {why}")
     return Reply(200, {"removed": removed})
@@ -118,22 +130,23 @@ def remove_scenarios(context: RequestContext) -> Reply:
 
 def set_scenario_active(context: RequestContext) -> Reply:
     name = context.path_params["name"]
-    scenario = context.server.scenarios.set_active(name, context.body["active"])
+    book = _book(context)
+    scenario = book.set_active(name, context.body["active"])
     if scenario is None:
         raise AdminError(404, f"No scenario named {name!r} is loaded (GET /__mock/scenarios lists them)")
-    return Reply(200, scenario.summary())
+    return Reply(200, book.summary(scenario))
 
 
 def list_order_balances(context: RequestContext) -> Reply:
     """Each platform's orders with what is left to refund, as that platform's engine counts it."""
-    server = context.server
+    server, store = context.server, context.store  # the session's view of the store
     platforms: dict[str, list[dict[str, Any]]] = {}
     for name, platform in server.platforms.items():
         balances = platforms[name] = []
         if platform.balance_of is None:
             continue
-        for order_id in server.store.order_ids(name):
-            stored = server.store.get_order(name, order_id)
+        for order_id in store.order_ids(name):
+            stored = store.get_order(name, order_id)
             if stored is not None:
                 balances.append(platform.balance_of(stored.document))
     return Reply(200, {"platforms": platforms})
@@ -147,6 +160,7 @@ def list_requests(context: RequestContext) -> Reply:
         status=query.get("status"),
         method=query.get("method"),
         scenario=query.get("scenario"),
+        session=EVERY_SESSION if query.get("all_sessions") else context.session,
     )
     limit = query.get("limit")
     shown = entries if limit is None else entries[max(0, len(entries) - limit) :] if limit else []
@@ -154,7 +168,7 @@ def list_requests(context: RequestContext) -> Reply:
 
 
 def clear_requests(context: RequestContext) -> Reply:
-    return Reply(200, {"cleared": context.server.journal.clear()})
+    return Reply(200, {"cleared": context.server.journal.clear(session=context.session)})
 
 
 def get_rate_limits(context: RequestContext) -> Reply:
@@ -181,7 +195,20 @@ def get_rate_limits(context: RequestContext) -> Reply:
 
 
 def reset_rate_limits(context: RequestContext) -> Reply:
-    return Reply(200, {"emptied": context.server.rate_limits.reset()})
+    return Reply(200, {"emptied": context.server.rate_limits.reset(context.session or "")})
+
+
+def list_sessions(context: RequestContext) -> Reply:
+    """Every named session alive, with what it has done (idle ones are dropped first)."""
+    sessions = context.server.sessions
+    return Reply(200, {"idle_seconds": sessions.idle_seconds, "sessions": sessions.listing()})
+
+
+def drop_session(context: RequestContext) -> Reply:
+    name = context.path_params["name"]
+    if not context.server.sessions.drop(name):
+        raise AdminError(404, f"No session named {name!r} (GET /__mock/sessions lists them)")
+    return Reply(200, {"dropped": name})
 
 
 ADMIN_API = Api(
@@ -202,6 +229,8 @@ ADMIN_API = Api(
         "clearRequests": clear_requests,
         "getRateLimits": get_rate_limits,
         "resetRateLimits": reset_rate_limits,
+        "listSessions": list_sessions,
+        "dropSession": drop_session,
     },
     errors=AdminErrors(),
 )

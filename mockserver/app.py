@@ -43,6 +43,8 @@ from mockserver.platform import Api, MockHTTPError, Platform, Reply, RequestCont
 from mockserver.prefer import Choice, ExampleChooser, PreferenceError, parse_prefer, parse_query
 from mockserver.ratelimit import TABLE_FILE, RateLimits, with_rate_limit_headers
 from mockserver.scenarios import Action, Catalog, Probe, ScenarioBook, UnknownScenario, selected_names
+from mockserver.sessions import DEFAULT_IDLE_SECONDS, SESSION_KEY, Sessions, install_sessions
+from mockserver.sessions import HEADER as SESSION_HEADER
 from mockserver.store import Store
 
 if TYPE_CHECKING:
@@ -116,6 +118,8 @@ class MockConfig:
     # `serve --proxy`: platform name -> the real store's URL; that platform's requests are
     # forwarded there and checked against the spec (mockserver.contract.proxy).
     proxy: dict[str, str] = field(default_factory=dict)
+    # Named sessions (mockserver.sessions) are dropped after this many seconds without a request.
+    session_idle: float = DEFAULT_IDLE_SECONDS
     extra: dict[str, Any] = field(default_factory=dict)  # room for later features' settings
 
     def __post_init__(self) -> None:
@@ -248,6 +252,14 @@ class MockServer:
             verify_shared_documents=config.strict_responses,
             listing_of={name: platform.listing_of for name, platform in self.platforms.items() if platform.listing_of},
         )
+        self.sessions = Sessions(
+            self.store,
+            self.scenarios,
+            self.journal,
+            self.rate_limits,
+            idle_seconds=config.session_idle,
+            coordination=getattr(self.scenarios, "coordination", None),
+        )
         self.proxies: dict[str, Any] = {}
         if config.proxy:
             from mockserver.contract.proxy import proxies
@@ -290,7 +302,8 @@ class MockServer:
             replace=replace,
             id_floors=platform.ids_in(fixture.document),
         )
-        self.store.index_refunds(platform.name, fixture.order_id, platform.refunds_of(fixture.document))
+        refunds = platform.refunds_of(fixture.document)
+        self.store.index_refunds(platform.name, fixture.order_id, refunds, baseline=baseline)
         return fixture.order_id
 
     def load_fixture_dir(self, directory: Path, *, required: bool = False) -> None:
@@ -347,6 +360,8 @@ class MockServer:
                             replace=False,
                             id_floors=platform.ids_in(document),
                         )
+                        refunds = platform.refunds_of(fixture.document)  # what named sessions see of it
+                        self.store.index_refunds(name, order_id, refunds, baseline=True, working=False)
                         continue
                     self.load_order(platform, document, baseline=True)
                 self.fixture_errors.extend(_per_file(skipped, shown, "skipped"))
@@ -398,8 +413,8 @@ class MockServer:
             coordination.close()
 
     def reset(self) -> None:
-        """Back to start-up: fixture state, an empty journal, start-up scenarios with fresh counters,
-        every rate-limit bucket empty."""
+        """The default session back to start-up: fixture state, an empty journal, start-up scenarios
+        with fresh counters, every rate-limit bucket empty. Named sessions are left alone."""
 
         def reindex(platform: str, order_id: int, document: dict[str, Any]) -> list[tuple[int, str, dict[str, Any]]]:
             return self.platforms[platform].refunds_of(document)
@@ -407,7 +422,7 @@ class MockServer:
         self.store.reset(reindex)
         self.journal.clear()
         self.scenarios.reset()
-        self.rate_limits.reset()
+        self.rate_limits.reset("")
 
     # -- the pipeline ------------------------------------------------------------------
 
@@ -428,13 +443,18 @@ class MockServer:
         req = request._get_current_object()  # one lookup: each `request.x` through the proxy costs ~1 µs
         if self._sync_scenarios is not None:
             self._sync_scenarios()  # another worker may have changed the run-time scenarios
+        session = req.environ.get(SESSION_KEY)  # None: the default session (mockserver.sessions)
+        if session is not None:
+            if session.__class__ is not str:
+                return self.respond(None, self._bad_session(api, req, session.reason))
+            self.sessions.enter(session, counted=api.name in self.platform_names)
         if api.name not in self.platform_names:
             return self._dispatch_admin(api, template, raw_path, req)
         if api.name in self.proxies:  # `serve --proxy`: the real store answers
             return self.proxies[api.name].forward(self, api, template, raw_path, req)
         started = time.perf_counter()
         wall_time = time.time()
-        metered = self.rate_limits.meter(api.name, req.environ)
+        metered = self.rate_limits.meter(api.name, req.environ, session or "")
         spec = self.specs[api.name]
         operation: Operation | None = None
         answered_by: str | None = None
@@ -470,6 +490,12 @@ class MockServer:
             time.sleep(pause)
         self.record(req, operation, status, answered_by, fault, started, wall_time, response)
         return response
+
+    @staticmethod
+    def _bad_session(api: Api, req: Request, reason: str) -> Reply:
+        """A 400 in the API's shape for a session name that cannot be used."""
+        error = api.errors.scripted(req.path, 400, f"{SESSION_HEADER}: {reason}", {SESSION_HEADER: reason})
+        return Reply(error.status, error.body, error.headers)
 
     def _dispatch_admin(self, api: Api, template: str, raw_path: dict[str, str], req: Request) -> Response:
         """The admin API: the bare pipeline plus the token check; no scenarios, latency or journal."""
@@ -509,10 +535,11 @@ class MockServer:
         environ = req.environ
         header = environ.get("HTTP_X_MOCK_SCENARIO")
         key = (api.name, operation.operation_id)
-        if header or self.scenarios.has_active:
+        book = self.scenarios if context.session is None else self.sessions.book(context.session, create=bool(header))
+        if book is not None and (header or book.has_active):
             probe = Probe(context.path_params, req.args, req.headers, context.body)
             try:
-                decision = self.scenarios.decide(selected_names(header) if header else (), key, probe)
+                decision = book.decide(selected_names(header) if header else (), key, probe)
             except UnknownScenario as error:
                 reason = f"no scenario named {error.name!r} is loaded (GET /__mock/scenarios lists them)"
                 raise api.errors.invalid_request(req.path, [Violation("header", "X-Mock-Scenario", reason)]) from None
@@ -564,6 +591,7 @@ class MockServer:
     ) -> None:
         environ = req.environ
         method = environ["REQUEST_METHOD"]
+        session = environ.get(SESSION_KEY)
         self.journal.record(
             time=wall_time,
             method=method,
@@ -577,6 +605,7 @@ class MockServer:
             body=environ.get(BODY_KEY),
             body_json=environ.get(RAW_BODY_KEY),
             response_json=response_json_of(response, status, fault, method),
+            session=session if session.__class__ is str else None,
         )
 
     def respond(self, operation: Operation | None, reply: Reply, *, garble: bool = False) -> Response:
@@ -664,20 +693,23 @@ class MockServer:
         violations = operation.validate_parameters(values)
         if any(violation.location == "path" for violation in violations):
             raise api.errors.not_found(req.path)
-        body = self._body(api, operation, req) if operation.body_validator is not None else None
+        body = None
         if operation.body_validator is not None:
-            violations.extend(operation.validate_body(body))
+            body, media_type = self._body(api, operation, req)
+            violations.extend(operation.validate_body(body, media_type))
         if violations:
             raise api.errors.invalid_request(req.path, violations)
+        session = req.environ.get(SESSION_KEY)  # a name: checked by `dispatch`
         return RequestContext(
             operation_id=operation.operation_id,
             path_params=values["path"],
             query=values["query"],
             headers=req.headers,
             body=body,
-            store=self.store,
+            store=self.store if session is None else self.sessions.store_of(session),  # type: ignore[arg-type]
             environ=req.environ,
             server=self,
+            session=session,
         )
 
     def read_body(self, api: Api, req: Request) -> bytes:
@@ -698,15 +730,26 @@ class MockServer:
             raise api.errors.payload_too_large(req.path, limit)
         return raw
 
-    def _body(self, api: Api, operation: Operation, req: Request) -> Any:
+    def _body(self, api: Api, operation: Operation, req: Request) -> tuple[Any, str]:
+        """The parsed body and its media type: JSON, or text for a string media type the spec
+        declares (Shopify GraphQL's `application/graphql`); any other type is a 415."""
         environ = req.environ
         raw = self.read_body(api, req)
+        media_type = environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
         if not raw.strip():
             if operation.body_required:
                 raise api.errors.malformed_body(req.path, "the request body is empty")
-            return None
-        if environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower() != JSON_MIMETYPE:
-            raise api.errors.unsupported_media_type(req.path, req.content_type or "")
+            return None, media_type
+        if media_type != JSON_MIMETYPE:
+            if media_type not in operation.text_body_validators:
+                raise api.errors.unsupported_media_type(req.path, req.content_type or "")
+            try:
+                text = strip_bom(raw).decode("utf-8")
+            except UnicodeDecodeError:
+                raise api.errors.malformed_body(req.path, "the request body is not UTF-8 text") from None
+            if len(raw) <= JOURNAL_BODY_BYTES:
+                environ[BODY_KEY] = text
+            return text, media_type
         raw = strip_bom(raw)
         try:
             body = decode_json(raw)
@@ -715,7 +758,7 @@ class MockServer:
         if len(raw) <= JOURNAL_BODY_BYTES:
             environ[BODY_KEY] = body
             environ[RAW_BODY_KEY] = raw
-        return body
+        return body, media_type
 
 
 class JsonAnswer(Response):
@@ -826,7 +869,9 @@ def create_app(config: MockConfig | dict[str, Any] | None = None, apis: Iterable
         else:
             failure = api.errors.not_found(request.path)
         reply = Reply(failure.status, failure.body, failure.headers)
-        with_rate_limit_headers(reply, server.rate_limits.meter(api.name, request.environ))
+        session = request.environ.get(SESSION_KEY)
+        scope = session if session.__class__ is str else ""
+        with_rate_limit_headers(reply, server.rate_limits.meter(api.name, request.environ, scope))
         response = server.respond(None, reply)
         if api.name in server.platform_names:
             pause = server.sample_latency()
@@ -844,6 +889,8 @@ def create_app(config: MockConfig | dict[str, Any] | None = None, apis: Iterable
         return server.respond(None, reply)
 
     install_url_limit(app)  # 414 in the platform's shape, under either server
+    # outermost: the guard and the routes see the path without a `/__session/<name>` prefix
+    install_sessions(app)
 
     return app
 

@@ -139,6 +139,13 @@ def main() -> None:
     help="Requests kept in the journal (GET /__mock/requests); 0 turns it off.",
 )
 @click.option(
+    "--session-idle",
+    default=3600.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds without a request after which a named session (X-Mock-Session) is dropped.",
+)
+@click.option(
     "--admin-token",
     envvar="REFUND_MOCK_ADMIN_TOKEN",
     help="Token the admin API wants in X-Mock-Admin-Token; required when --host is not loopback.",
@@ -218,6 +225,7 @@ def serve(
     scenario_files: tuple[Path, ...],
     latency: str | None,
     journal_size: int,
+    session_idle: float,
     admin_token: str | None,
     no_cors: bool,
     throttle: bool,
@@ -270,6 +278,7 @@ def serve(
         "scenario_files": list(scenario_files),
         "latency_ms": latency_ms,
         "journal_size": journal_size,
+        "session_idle": session_idle,
         "admin_token": admin_token,
         "cors": not no_cors,
         "throttle": throttle,

@@ -15,7 +15,7 @@ from flask import Flask
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-BASE_ALLOWED_HEADERS = ("Accept", "Content-Type", "Prefer", "X-Mock-Scenario", "X-Mock-Admin-Token")
+BASE_ALLOWED_HEADERS = ("Accept", "Content-Type", "Prefer", "X-Mock-Scenario", "X-Mock-Session", "X-Mock-Admin-Token")
 EXPOSED_HEADERS = (
     "Allow",
     "Link",

@@ -10,6 +10,7 @@ Under `serve --workers N` the ring is a table shared by the worker processes (`S
 
 from __future__ import annotations
 
+import fcntl
 import fnmatch
 import itertools
 import json
@@ -28,6 +29,7 @@ import orjson
 
 DEFAULT_SIZE = 1000
 MAX_BODY_BYTES = 16 * 1024  # larger request bodies are journaled as null, to keep memory flat
+HIDDEN_FILE = "journal-hidden.json"  # shared journal: per session, the id through which it was cleared
 
 
 @dataclass(slots=True)
@@ -49,6 +51,7 @@ class JournalEntry:
     # the JSON the mock answered when at most MAX_BODY_BYTES: bytes as sent (kept unparsed, so
     # recording costs nothing), or already parsed (read back from a shared ring)
     response: Any = None
+    session: str | None = None  # the named session (mockserver.sessions); None: the default session
 
     def to_json(self) -> dict[str, Any]:
         entry = {
@@ -64,10 +67,15 @@ class JournalEntry:
             "duration_ms": round(self.duration_ms, 3),
             "body": self.body,
             "response": _parsed(self.response),
+            "session": self.session,
         }
         if self.proxy is not None:
             entry["proxy"] = self.proxy
         return entry
+
+
+class EVERY_SESSION:
+    """`Journal.find(session=EVERY_SESSION)`: the entries of every session."""
 
 
 class Journal:
@@ -79,6 +87,8 @@ class Journal:
         self.size = size
         self._entries: deque[JournalEntry] = deque(maxlen=size)
         self._ids = itertools.count(1)  # next() on a count is atomic in CPython
+        # per session, the id through which `clear(session)` hid its entries (while others share the ring)
+        self._hidden: dict[str | None, int] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -99,6 +109,7 @@ class Journal:
         body_json: bytes | None = None,
         proxy: Any = None,
         response_json: bytes | None = None,
+        session: str | None = None,
     ) -> None:
         """`body_json`, when given, is `body` as the client sent it (valid JSON): the shared
         journal stores those bytes instead of encoding `body` again. `response_json` is the
@@ -120,18 +131,31 @@ class Journal:
                 body,
                 proxy,
                 response_json,
+                session,
             )
         )
 
-    def clear(self) -> int:
-        """Forget every entry; returns how many there were."""
-        count = len(self._entries)
-        self._entries.clear()
-        return count
+    def clear(self, session: str | None = None) -> int:
+        """Forget the entries of one session (None: the default session); returns how many there were.
+
+        When every entry is that session's (always, while no named session is used), the ring is
+        emptied; else the session's entries are hidden from then on."""
+        entries = self.entries()
+        mine = [entry for entry in entries if entry.session == session]
+        if len(mine) == len(entries):
+            self._entries.clear()
+            self._hidden.clear()
+        elif mine:
+            self._hidden[session] = mine[-1].id
+        return len(mine)
 
     def entries(self) -> list[JournalEntry]:
         """Oldest first; a snapshot, safe to read while requests keep arriving."""
-        return list(self._entries.copy())
+        entries = list(self._entries.copy())
+        hidden = self._hidden
+        if hidden:
+            entries = [entry for entry in entries if entry.id > hidden.get(entry.session, 0)]
+        return entries
 
     def find(
         self,
@@ -141,13 +165,17 @@ class Journal:
         status: int | None = None,
         method: str | None = None,
         scenario: str | None = None,
+        session: str | type[EVERY_SESSION] | None = None,
     ) -> list[JournalEntry]:
         """Entries that pass every filter given, oldest first.
 
         `path` is an exact request path, or a shell-style pattern when it holds `*`, `?` or `[`
-        (`/admin/api/2020-10/orders/*`).
+        (`/admin/api/2020-10/orders/*`). `session`: that session's entries (None: the default
+        session's), or `EVERY_SESSION`'s.
         """
         selected: Iterable[JournalEntry] = self.entries()
+        if session is not EVERY_SESSION:
+            selected = [entry for entry in selected if entry.session == session]
         if path is not None:
             if any(char in path for char in "*?["):
                 selected = [entry for entry in selected if fnmatch.fnmatchcase(entry.path, path)]
@@ -220,6 +248,7 @@ class SharedJournal(Journal):
         body_json: bytes | None = None,
         proxy: Any = None,  # not kept across workers: `serve --proxy` runs without --workers
         response_json: bytes | None = None,
+        session: str | None = None,
     ) -> None:
         if not self.size:
             return
@@ -227,11 +256,12 @@ class SharedJournal(Journal):
         # the client's own bytes and the answer's, already known to be valid JSON: no second encoding
         body_part = body_json if body_json is not None else _encode(body)
         room = self.SLOT_BYTES - self._HEADER
-        text = b"".join((head, b",", body_part, b",", response_json or b"null", b"]"))
+        tail = b"]" if session is None else b',"' + session.encode("ascii") + b'"]'  # a session name is plain ASCII
+        text = b"".join((head, b",", body_part, b",", response_json or b"null", tail))
         if len(text) > room:  # the answer goes first, then the request body
-            text = b"".join((head, b",", body_part, b",null]"))
+            text = b"".join((head, b",", body_part, b",null", tail))
         if len(text) > room:
-            text = head + b",null,null]"
+            text = head + b",null,null" + tail
         with self._write_lock:
             ring = self._ring[1] if self._ring is not None and self._ring[0] == os.getpid() else self._open_ring()
             entry_id = max(self._clock.now(), self._last_id + 1)
@@ -244,6 +274,7 @@ class SharedJournal(Journal):
 
     def _read(self) -> list[JournalEntry]:
         cleared_through = self._clock.cleared_through()
+        hidden = self._hidden_through()
         found: list[JournalEntry] = []
         for path in self.directory.glob("journal-*.ring"):
             try:
@@ -252,8 +283,17 @@ class SharedJournal(Journal):
                 continue
             with handle:
                 found.extend(self._parse(handle.fileno(), cleared_through))
+        if hidden:
+            found = [entry for entry in found if entry.id > hidden.get(entry.session or "", 0)]
         found.sort(key=lambda entry: entry.id)
         return found[-self.size :] if self.size else []
+
+    def _hidden_through(self) -> dict[str, int]:
+        """Per session ("" the default), the id through which `clear(session)` hid its entries."""
+        try:
+            return json.loads((self.directory / HIDDEN_FILE).read_text())
+        except (FileNotFoundError, ValueError):
+            return {}
 
     def _parse(self, descriptor: int, cleared_through: int) -> list[JournalEntry]:
         """The entries of one ring, read slot by slot with `pread`.
@@ -274,16 +314,35 @@ class SharedJournal(Journal):
             except ValueError:  # being written while read
                 continue
             if os.pread(descriptor, 8, start) == header[:8]:  # not rewritten meanwhile
-                found.append(JournalEntry(entry_id, *fields[:10], response=fields[10] if len(fields) > 10 else None))
+                found.append(
+                    JournalEntry(
+                        entry_id,
+                        *fields[:10],
+                        response=fields[10] if len(fields) > 10 else None,
+                        session=fields[11] if len(fields) > 11 else None,
+                    )
+                )
         return found
 
     def __len__(self) -> int:
         return len(self._read())
 
-    def clear(self) -> int:
-        count = len(self._read())
-        self._clock.clear()
-        return count
+    def clear(self, session: str | None = None) -> int:
+        entries = self._read()
+        mine = [entry for entry in entries if entry.session == session]
+        if len(mine) == len(entries):
+            self._clock.clear()
+            return len(mine)
+        if mine:  # other sessions' entries stay: this session's are hidden, in every worker
+            path = self.directory / HIDDEN_FILE
+            with open(self.directory / f"{HIDDEN_FILE}.lock", "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                hidden = self._hidden_through()
+                hidden[session or ""] = max(hidden.get(session or "", 0), mine[-1].id)
+                staged = path.with_suffix(f".{os.getpid()}")
+                staged.write_text(json.dumps(hidden))
+                staged.replace(path)
+        return len(mine)
 
     def entries(self) -> list[JournalEntry]:
         return self._read()

@@ -33,6 +33,7 @@ from mockserver.platform import Violation
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 PACKAGE_DIR = Path(__file__).resolve().parent
+JSON_MEDIA_TYPE = "application/json"
 MAX_INTEGER_DIGITS = sys.get_int_max_str_digits() or 4300  # what `int()` takes from text
 
 try:  # the C loader reads the specs several times faster
@@ -378,6 +379,9 @@ class Operation:
     parameter_validator: SchemaValidator
     security: list[dict[str, list[str]]]
     response_validators: dict[str, SchemaValidator | None] = field(default_factory=dict)
+    # The request body's media types besides JSON whose schema is a string (Shopify GraphQL's
+    # `application/graphql`): such a body reaches the handler as its text, checked by this validator.
+    text_body_validators: dict[str, SchemaValidator] = field(default_factory=dict)
 
     @cached_property
     def path_parameters(self) -> dict[str, Parameter]:
@@ -410,10 +414,16 @@ class Operation:
             result.append(Violation(location or "parameters", name or violation.field, violation.message))
         return result
 
-    def validate_body(self, body: Any) -> list[Violation]:
-        if self.body_validator is None:
+    def validate_body(self, body: Any, media_type: str = JSON_MEDIA_TYPE) -> list[Violation]:
+        validator = self.text_body_validators.get(media_type, self.body_validator)
+        if validator is None:
             return []
-        return violations_of(self.body_validator, body, "body")
+        return violations_of(validator, body, "body")
+
+    @cached_property
+    def body_media_types(self) -> frozenset[str]:
+        """The request body's declared media types (JSON, and those read as text)."""
+        return frozenset({JSON_MEDIA_TYPE, *self.text_body_validators})
 
     def response_violations(self, status: int, body: Any) -> list[Violation]:
         """What is wrong with a response: an undeclared status, or a body its schema rejects."""
@@ -524,6 +534,7 @@ class Spec:
 
         body_validator = None
         body_required = False
+        text_body_validators: dict[str, SchemaValidator] = {}
         request_body = definition.get("requestBody")
         if request_body is not None:
             request_body = self._resolve(request_body)
@@ -532,6 +543,11 @@ class Spec:
             if "$ref" in definition["requestBody"]:
                 pointer = definition["requestBody"]["$ref"] + "/content/application~1json/schema"
             body_validator = self.validator(pointer)
+            for media_type, media in request_body.get("content", {}).items():
+                if media_type != JSON_MEDIA_TYPE and self._resolve(media.get("schema", {})).get("type") == "string":
+                    base_pointer = pointer.rsplit("/content/", 1)[0]
+                    text_pointer = f"{base_pointer}/content/{_pointer_token(media_type)}/schema"
+                    text_body_validators[media_type] = self.validator(text_pointer)
 
         responses: dict[str, SchemaValidator | None] = {}
         for status, response in definition.get("responses", {}).items():
@@ -559,6 +575,7 @@ class Spec:
             parameter_validator=parameter_validator,
             security=security,
             response_validators=responses,
+            text_body_validators=text_body_validators,
         )
 
     def iter_examples(self) -> Iterator[tuple[str, Any, SchemaValidator]]:

@@ -49,6 +49,7 @@ class RequestContext:
     store: Store
     environ: Mapping[str, Any]  # the WSGI environ
     server: Any = None  # the running MockServer, for the admin API
+    session: str | None = None  # the named session (mockserver.sessions); None: the default session
 
     @property
     def base_url(self) -> str:

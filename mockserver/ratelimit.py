@@ -397,8 +397,9 @@ class RateLimitPolicy(Protocol):
         """The bucket a request counts in (an access token, a store hash)."""
         ...
 
-    def headers(self, state: BucketState, status: int) -> dict[str, str]:
-        """The headers of an answer with `status` once the request was counted."""
+    def headers(self, state: BucketState | None, status: int) -> dict[str, str]:
+        """The headers of an answer with `status` once the request was counted (`state` None:
+        a request this bucket does not count, see `counts`)."""
         ...
 
     def throttled(self, path: str, state: BucketState) -> MockHTTPError:
@@ -407,14 +408,16 @@ class RateLimitPolicy(Protocol):
 
 
 class Metered(NamedTuple):
-    """One request as counted: the platform's policy and the bucket after the take."""
+    """One request as counted: the platform's policy and the bucket after the take (None: a
+    request another bucket prices, such as Shopify GraphQL's, which still gets the platform's
+    per-answer headers, e.g. `X-Request-Id`)."""
 
     policy: RateLimitPolicy
-    state: BucketState
+    state: BucketState | None
 
     @property
     def refused(self) -> bool:
-        return not self.state.allowed
+        return self.state is not None and not self.state.allowed
 
     def headers(self, status: int) -> dict[str, str]:
         return self.policy.headers(self.state, status)
@@ -453,7 +456,7 @@ class RateLimits:
             return None
         counts = self._counts[platform]
         if counts is not None and not counts(environ):  # a request another bucket prices (GraphQL)
-            return None
+            return Metered(policy, None)
         return Metered(policy, self.table.take(self.kinds[platform], policy.key(environ), 1.0, scope))
 
     def take(self, kind: BucketKind, key: str, cost: float = 1.0, scope: str = "") -> BucketState:

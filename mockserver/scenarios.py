@@ -316,10 +316,13 @@ class Rule:
     def matches(self, probe: Probe) -> bool:
         return all(check(probe.values(location, key)) for location, key, check in self.conditions)
 
-    def claim(self) -> bool:
-        """Count one matching request; True when the counting (`after`, `times`) lets the rule answer it."""
-        if self.counter is not None:
-            return self.counter.claim(self)
+    def claim(self, counter: CallCounter | None = None) -> bool:
+        """Count one matching request; True when the counting (`after`, `times`) lets the rule answer it.
+
+        `counter`: counted there (a named session's counts) instead of the rule's own."""
+        counter = counter or self.counter
+        if counter is not None:
+            return counter.claim(self)
         with self._lock:
             self.seen += 1
             if self.seen <= self.after or (self.times is not None and self.seen > self.after + self.times):
@@ -332,13 +335,14 @@ class Rule:
             self.seen = 0
             self.answered = 0
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, counter: CallCounter | None = None) -> dict[str, Any]:
+        counter = counter or self.counter
         return {
             "rule": self.index,
             "name": self.name,
             "operations": sorted(f"{platform}:{operation}" for platform, operation in self.targets),
             "answer": self.action.describe(),
-            "answered": self.counter.answered(self) if self.counter is not None else self.answered,
+            "answered": counter.answered(self) if counter is not None else self.answered,
         }
 
 
@@ -361,14 +365,14 @@ class Scenario:
                 grouped.setdefault(key, []).append(rule)
         self.by_target = {key: tuple(rules) for key, rules in grouped.items()}
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, counter: CallCounter | None = None) -> dict[str, Any]:
         return {
             "name": self.name,
             "description": self.description,
             "source": self.source,
             "file": self.file,
             "active": self.active,
-            "rules": [rule.summary() for rule in self.rules],
+            "rules": [rule.summary(counter) for rule in self.rules],
         }
 
 
@@ -670,6 +674,10 @@ class ScenarioBook:
         self._runtime: dict[str, Scenario] = {}
         self._activation: dict[str, bool] = {}  # switched on or off at run time (set_active), until reset
         self.problems: list[str] = []  # built-ins that could not be loaded (a bug, reported by health)
+        # a named session's book (mockserver.sessions) counts its rules' calls here, not in the rules
+        self.session_counter: CallCounter | None = None
+        self.startup_version = 0  # moves whenever the start-up set does (session books follow it)
+        self.startup_active = False  # whether a start-up scenario is active (a new session has it on)
         self._publish()
 
     # loading
@@ -703,6 +711,8 @@ class ScenarioBook:
         with self._lock:
             for scenario in scenarios:
                 self._startup[scenario.name] = scenario
+            self.startup_version += 1
+            self.startup_active = any(scenario.active for scenario in self._startup.values())
             self._publish()
 
     def replace_file(self, file: str, scenarios: Iterable[Scenario]) -> None:
@@ -715,6 +725,8 @@ class ScenarioBook:
                 del self._startup[name]
             for scenario in scenarios:
                 self._startup[scenario.name] = scenario
+            self.startup_version += 1
+            self.startup_active = any(scenario.active for scenario in self._startup.values())
             self._publish()
 
     def add_runtime(self, document: Any) -> list[Scenario]:
@@ -802,18 +814,23 @@ class ScenarioBook:
     def all(self) -> list[Scenario]:
         return list(self._scenarios.values())
 
+    def summary(self, scenario: Scenario) -> dict[str, Any]:
+        """`scenario.summary()` with this book's call counts."""
+        return scenario.summary(self.session_counter)
+
     def decide(self, selected: Sequence[str], key: OperationKey, probe: Probe) -> Decision | None:
         """The first rule that answers: from the scenarios the request names, then from active ones."""
         scenarios = self._scenarios
+        counter = self.session_counter
         for name in selected:
             scenario = scenarios.get(name)
             if scenario is None:
                 raise UnknownScenario(name, scenarios)
             for rule in scenario.by_target.get(key, ()):
-                if rule.matches(probe) and rule.claim():
+                if rule.matches(probe) and rule.claim(counter):
                     return Decision(scenario.name, rule)
         for rule in self._active.get(key, ()):
-            if rule.scenario not in selected and rule.matches(probe) and rule.claim():
+            if rule.scenario not in selected and rule.matches(probe) and rule.claim(counter):
                 return Decision(rule.scenario, rule)
         return None
 

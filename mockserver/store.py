@@ -92,7 +92,81 @@ CREATE TABLE IF NOT EXISTS baseline (
     document   TEXT    NOT NULL,
     PRIMARY KEY (platform, order_id)
 );
+-- What a named session (mockserver.sessions) sees of an order it has not written: the baseline
+-- document, its listing and the refunds it arrived with.
+CREATE TABLE IF NOT EXISTS baseline_listing (
+    platform   TEXT    NOT NULL,
+    order_id   INTEGER NOT NULL,
+    store_hash TEXT,
+    created_at TEXT    NOT NULL,
+    archived   INTEGER NOT NULL,
+    facets     TEXT    NOT NULL,
+    PRIMARY KEY (platform, order_id)
+);
+CREATE TABLE IF NOT EXISTS baseline_refunds (
+    platform   TEXT    NOT NULL,
+    refund_id  INTEGER NOT NULL,
+    order_id   INTEGER NOT NULL,
+    created_at TEXT    NOT NULL,
+    document   TEXT    NOT NULL,
+    PRIMARY KEY (platform, refund_id)
+);
+CREATE INDEX IF NOT EXISTS baseline_refunds_by_order ON baseline_refunds (platform, order_id);
+-- Named sessions, copy on write: an order a session changed, with its listing and refunds, and the
+-- session's idempotency keys; everything else it reads from the baseline.
+CREATE TABLE IF NOT EXISTS sessions (
+    name            TEXT PRIMARY KEY,
+    created         REAL    NOT NULL,
+    last_used       REAL    NOT NULL,
+    requests        INTEGER NOT NULL DEFAULT 0,
+    orders_written  INTEGER NOT NULL DEFAULT 0,
+    refunds_written INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS session_orders (
+    session    TEXT    NOT NULL,
+    platform   TEXT    NOT NULL,
+    order_id   INTEGER NOT NULL,
+    store_hash TEXT,
+    version    INTEGER NOT NULL,
+    document   TEXT    NOT NULL,
+    PRIMARY KEY (session, platform, order_id)
+);
+CREATE TABLE IF NOT EXISTS session_listing (
+    session    TEXT    NOT NULL,
+    platform   TEXT    NOT NULL,
+    order_id   INTEGER NOT NULL,
+    store_hash TEXT,
+    created_at TEXT    NOT NULL,
+    archived   INTEGER NOT NULL,
+    facets     TEXT    NOT NULL,
+    PRIMARY KEY (session, platform, order_id)
+);
+CREATE TABLE IF NOT EXISTS session_refunds (
+    session    TEXT    NOT NULL,
+    platform   TEXT    NOT NULL,
+    refund_id  INTEGER NOT NULL,
+    order_id   INTEGER NOT NULL,
+    created_at TEXT    NOT NULL,
+    document   TEXT    NOT NULL,
+    PRIMARY KEY (session, platform, refund_id)
+);
+CREATE TABLE IF NOT EXISTS session_idempotency (
+    session    TEXT    NOT NULL,
+    platform   TEXT    NOT NULL,
+    key        TEXT    NOT NULL,
+    result     TEXT    NOT NULL,
+    PRIMARY KEY (session, platform, key)
+);
 """
+SESSION_TABLES = ("session_orders", "session_listing", "session_refunds", "session_idempotency")
+# A named session's cache entry that points at the shared baseline document counts this much
+# against DOCUMENT_CACHE_BYTES (the document itself is counted once, under the baseline's key).
+_ALIAS_BYTES = 64
+_SESSION_ROW = (
+    "SELECT order_id, store_hash, version, document FROM session_orders "
+    "WHERE session = ? AND platform = ? AND order_id = ?"
+)
+_BASELINE_ROW = "SELECT order_id, store_hash, 0, document FROM baseline WHERE platform = ? AND order_id = ?"
 
 
 @dataclass(frozen=True)
@@ -181,6 +255,11 @@ class _CachedOrder:
     order: StoredOrder
 
 
+def _cost(entry: _CachedOrder) -> int:
+    """What a cache entry counts against DOCUMENT_CACHE_BYTES: its text, or a little for an alias."""
+    return len(entry.text) or _ALIAS_BYTES
+
+
 class Transaction:
     """What a change function may do besides editing the order document.
 
@@ -253,25 +332,31 @@ class Store:
         return connection
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, *, orders: bool = True) -> Iterator[sqlite3.Connection]:
         """One immediate (write-locked) transaction; committed on success, rolled back on error.
 
         Every write also counts itself in the database and, once committed, publishes the count
-        in the `-writes` file, which tells every process's readers that cached orders may be stale.
+        in the `-writes` file, which tells every process's readers that cached orders may be stale;
+        a write that changes no order (`orders=False`: the session registry) leaves them be.
         """
         connection = self._connection()
         connection.execute("BEGIN IMMEDIATE")
         try:
             yield connection
-            count = connection.execute(
-                "INSERT INTO meta (name, value) VALUES ('writes', 1) "
-                "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
-            ).fetchone()[0]
+            count = (
+                connection.execute(
+                    "INSERT INTO meta (name, value) VALUES ('writes', 1) "
+                    "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
+                ).fetchone()[0]
+                if orders
+                else None
+            )
         except BaseException:
             connection.execute("ROLLBACK")
             raise
         connection.execute("COMMIT")
-        self._writes.publish(count)
+        if count is not None:
+            self._writes.publish(count)
 
     def close(self) -> None:
         connection = getattr(self._local, "connection", None)
@@ -299,7 +384,16 @@ class Store:
         cached = self._documents.get(key)
         if cached is not None and cached.writes == writes:
             return self._checked(key, cached)
-        row = self._row(platform, order_id)
+        return self._kept(key, writes, cached, self._row(platform, order_id))
+
+    def _kept(
+        self,
+        key: tuple[Any, ...],
+        writes: int,
+        cached: _CachedOrder | None,
+        row: tuple[int, str | None, int, str] | None,
+    ) -> StoredOrder | None:
+        """The order of a row just read, parsed only if its text differs from the cached one; kept."""
         if row is None:
             return None
         if cached is not None and cached.text == row[3]:
@@ -307,14 +401,45 @@ class Store:
             order = StoredOrder(row[0], row[1], row[2], kept.document, kept.derived)
         else:
             order = StoredOrder(row[0], row[1], row[2], json.loads(row[3]))
+        self._cache(key, _CachedOrder(writes, row[3], order))
+        return order
+
+    def _cache(self, key: tuple[Any, ...], entry: _CachedOrder) -> None:
         with self._documents_guard:
             replaced = self._documents.pop(key, None)
-            self._cached_bytes += len(row[3]) - (len(replaced.text) if replaced else 0)
-            self._documents[key] = _CachedOrder(writes, row[3], order)
+            self._cached_bytes += _cost(entry) - (_cost(replaced) if replaced else 0)
+            self._documents[key] = entry
             while self._cached_bytes > DOCUMENT_CACHE_BYTES and len(self._documents) > 1:
                 oldest = self._documents.pop(next(iter(self._documents)))
-                self._cached_bytes -= len(oldest.text)
-        return order
+                self._cached_bytes -= _cost(oldest)
+
+    def get_baseline_order(self, platform: str, order_id: int) -> StoredOrder | None:
+        """The order as loaded (what a named session sees until it writes it), shared like `get_order`'s."""
+        key = (None, platform, order_id)
+        writes = self._writes.value()
+        cached = self._documents.get(key)
+        if cached is not None and cached.writes == writes:
+            return self._checked(key, cached)
+        return self._kept(key, writes, cached, self._connection().execute(_BASELINE_ROW, key[1:]).fetchone())
+
+    def get_session_order(self, session: str, platform: str, order_id: int) -> StoredOrder | None:
+        """The order as a named session sees it: its own copy once it wrote the order, else the baseline.
+
+        Cached like `get_order`; a session that has not written the order is handed the one parsed
+        baseline document every such session shares, so a thousand sessions cost one document.
+        """
+        key = (session, platform, order_id)
+        writes = self._writes.value()
+        cached = self._documents.get(key)
+        if cached is not None and cached.writes == writes:
+            return self._checked(key, cached)
+        row = self._connection().execute(_SESSION_ROW, key).fetchone()
+        if row is not None:
+            return self._kept(key, writes, cached, row)
+        baseline = self.get_baseline_order(platform, order_id)
+        if baseline is not None:
+            self._cache(key, _CachedOrder(writes, "", baseline))  # text "": an alias of the baseline entry
+        return baseline
 
     def _row(self, platform: str, order_id: int) -> tuple[int, str | None, int, str] | None:
         return (
@@ -326,11 +451,11 @@ class Store:
             .fetchone()
         )
 
-    def _checked(self, key: tuple[str, int], cached: _CachedOrder) -> StoredOrder:
+    def _checked(self, key: tuple[Any, ...], cached: _CachedOrder) -> StoredOrder:
         """The cached order; with `verify_shared_documents` (the tests), proof that no reader changed it."""
-        if self._verify_shared_documents and json.dumps(cached.order.document) != cached.text:
+        if self._verify_shared_documents and cached.text and json.dumps(cached.order.document) != cached.text:
             raise AssertionError(
-                f"the shared document of {key[0]} order {key[1]} was changed in place by a reader; "
+                f"the shared document of {key[-2]} order {key[-1]} was changed in place by a reader; "
                 "copy what you change, or use Store.update_order"
             )
         return cached.order
@@ -381,6 +506,10 @@ class Store:
                     "INSERT OR REPLACE INTO baseline (platform, order_id, store_hash, document) VALUES (?, ?, ?, ?)",
                     (platform, order_id, store_hash, text),
                 )
+                self._save_listing(connection, platform, order_id, store_hash, document, "baseline_listing")
+                connection.execute(  # the caller indexes the new document's (index_refunds, baseline=True)
+                    "DELETE FROM baseline_refunds WHERE platform = ? AND order_id = ?", (platform, order_id)
+                )
 
     def delete_order(self, platform: str, order_id: int) -> int | None:
         """Forget an order, its refunds and its baseline: the number of refunds removed, None if unknown."""
@@ -391,7 +520,8 @@ class Store:
             refunds = connection.execute(
                 "DELETE FROM refunds WHERE platform = ? AND order_id = ?", (platform, order_id)
             ).rowcount
-            connection.execute("DELETE FROM baseline WHERE platform = ? AND order_id = ?", (platform, order_id))
+            for table in ("baseline", "baseline_listing", "baseline_refunds", *SESSION_TABLES[:3]):
+                connection.execute(f"DELETE FROM {table} WHERE platform = ? AND order_id = ?", (platform, order_id))
         return refunds if removed else None
 
     def update_order(
@@ -432,9 +562,78 @@ class Store:
                         return result
         raise ConcurrentUpdate(order_id)
 
-    def _order_lock(self, platform: str, order_id: int) -> threading.Lock:
+    def _order_lock(self, *key: Any) -> threading.Lock:
         with self._locks_guard:
-            return self._order_locks.setdefault((platform, order_id), threading.Lock())
+            return self._order_locks.setdefault(key, threading.Lock())
+
+    def update_session_order(
+        self,
+        session: str,
+        platform: str,
+        order_id: int,
+        change: Callable[[dict[str, Any], Transaction], T],
+        *,
+        attempts: int = 1000,
+    ) -> T:
+        """`update_order` for a named session: the first write copies the baseline order (and the
+        refunds it arrived with) into the session's rows; later ones change that copy."""
+        with self._order_lock(session, platform, order_id):
+            for _ in range(attempts):
+                connection = self._connection()
+                row = connection.execute(_SESSION_ROW, (session, platform, order_id)).fetchone()
+                first = row is None
+                if first:
+                    row = connection.execute(_BASELINE_ROW, (platform, order_id)).fetchone()
+                    if row is None:
+                        raise KeyError(order_id)
+                stored = StoredOrder(row[0], row[1], row[2], json.loads(row[3]))
+                transaction = Transaction(self)
+                result = change(stored.document, transaction)
+                text = json.dumps(stored.document)
+                with self._write() as connection:
+                    if first:
+                        saved = connection.execute(
+                            "INSERT OR IGNORE INTO session_orders "
+                            "(session, platform, order_id, store_hash, version, document) VALUES (?, ?, ?, ?, 1, ?)",
+                            (session, platform, order_id, stored.store_hash, text),
+                        )
+                    else:
+                        saved = connection.execute(
+                            "UPDATE session_orders SET document = ?, version = version + 1 "
+                            "WHERE session = ? AND platform = ? AND order_id = ? AND version = ?",
+                            (text, session, platform, order_id, stored.version),
+                        )
+                    if saved.rowcount != 1:
+                        continue  # another worker wrote it first: again, on its version
+                    if first:
+                        connection.execute(
+                            "INSERT OR REPLACE INTO session_refunds "
+                            "SELECT ?, platform, refund_id, order_id, created_at, document FROM baseline_refunds "
+                            "WHERE platform = ? AND order_id = ?",
+                            (session, platform, order_id),
+                        )
+                    self._save_listing(
+                        connection, platform, order_id, stored.store_hash, stored.document, "session_listing", session
+                    )
+                    connection.executemany(
+                        "INSERT OR REPLACE INTO session_refunds "
+                        "(session, platform, refund_id, order_id, created_at, document) VALUES (?, ?, ?, ?, ?, ?)",
+                        [
+                            (session, platform, refund_id, order_id, created, json.dumps(document))
+                            for refund_id, created, document in transaction.refunds
+                        ],
+                    )
+                    for key, remembered in transaction.results:
+                        if not self._remember(connection, platform, key, remembered, session):
+                            raise KeyAlreadyUsed(key, self.recall(platform, key, session))
+                    connection.execute(
+                        "INSERT INTO sessions (name, created, last_used, orders_written, refunds_written) "
+                        "VALUES (?1, ?2, ?2, ?3, ?4) ON CONFLICT (name) DO UPDATE SET "
+                        "orders_written = orders_written + ?3, refunds_written = refunds_written + ?4",
+                        (session, time.time(), int(first), len(transaction.refunds)),
+                    )
+                    return result
+        raise ConcurrentUpdate(order_id)
 
     @staticmethod
     def _save_refunds(
@@ -455,15 +654,19 @@ class Store:
         order_id: int,
         store_hash: str | None,
         document: dict[str, Any],
+        table: str = "order_listing",
+        session: str | None = None,
     ) -> None:
         listing_of = self.listing_of.get(platform)
         if listing_of is None:
             return
         listing = listing_of(document)
+        columns, marks, first = ("session, ", "?, ", (session,)) if session is not None else ("", "", ())
         connection.execute(
-            "INSERT OR REPLACE INTO order_listing (platform, order_id, store_hash, created_at, archived, facets) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            f"INSERT OR REPLACE INTO {table} ({columns}platform, order_id, store_hash, created_at, archived, facets) "
+            f"VALUES ({marks}?, ?, ?, ?, ?, ?)",
             (
+                *first,
                 platform,
                 order_id,
                 store_hash,
@@ -500,6 +703,7 @@ class Store:
         order_by: Sequence[tuple[str, bool]] = (("id", False),),
         limit: int | None = None,
         offset: int = 0,
+        session: str | None = None,
     ) -> list[int]:
         """The ids of the orders that pass every filter given, in the order asked for.
 
@@ -509,10 +713,12 @@ class Store:
         (False, the default) or both (None). `order_by` is a list of (`id`, `created_at` or a facet name,
         descending?), the order id breaking ties; `limit` and `offset` cut one page out of
         them. Only the small listing rows are read, never a
-        document, so a list of a large store costs an index scan.
+        document, so a list of a large store costs an index scan. `session`: as a named session
+        sees them (its own copies, else the baseline).
         """
         clauses = ["l.platform = ?"]
-        arguments: list[Any] = [platform]
+        source, arguments = _session_source("order_listing", "baseline_listing", "session_listing", platform, session)
+        arguments.append(platform)
         if ids is not None:
             clauses.append(f"l.order_id IN ({','.join('?' * len(ids))})")
             arguments.extend(ids)
@@ -543,7 +749,7 @@ class Store:
         last_descending = bool(order_by) and order_by[-1][1]
         keys.append(f"l.order_id {'DESC' if last_descending else 'ASC'}")
         where = " AND ".join(clauses)
-        query = f"SELECT l.order_id FROM order_listing AS l WHERE {where} ORDER BY {', '.join(keys)}"
+        query = f"SELECT l.order_id FROM {source} AS l WHERE {where} ORDER BY {', '.join(keys)}"
         if limit is not None:
             query += " LIMIT ? OFFSET ?"
             arguments.extend((limit, offset))
@@ -559,6 +765,35 @@ class Store:
     def _sort_key(cls, name: str) -> str:
         return {"id": "l.order_id", "created_at": "l.created_at"}.get(name) or cls._facet(name)
 
+    def order_holding(self, platform: str, array_path: str, item_id: int, session: str | None = None) -> int | None:
+        """The order whose document has an item of `item_id` in the array at `array_path` (a SQLite
+        JSON path such as `$.order.line_items`), or None: a lookup by a line's or a transaction's
+        id (GraphQL's `node(id:)`). SQLite reads the stored documents itself, without decoding
+        them in Python. A named session looks in its own copies first, then in the baseline."""
+        match = "json_extract(item.value, '$.id') = ? LIMIT 1"
+        if session is None:
+            searches = [(f"orders, json_each(orders.document, ?) AS item WHERE orders.platform = ? AND {match}", ())]
+        else:
+            searches = [
+                (
+                    "session_orders AS orders, json_each(orders.document, ?) AS item "
+                    f"WHERE orders.platform = ? AND orders.session = ? AND {match}",
+                    (session,),
+                ),
+                (
+                    f"baseline AS orders, json_each(orders.document, ?) AS item WHERE orders.platform = ? AND {match}",
+                    (),
+                ),
+            ]
+        connection = self._connection()
+        for tables, extra in searches:
+            row = connection.execute(
+                f"SELECT orders.order_id FROM {tables}", (array_path, platform, *extra, item_id)
+            ).fetchone()
+            if row is not None:
+                return row[0]
+        return None
+
     # -- refunds -----------------------------------------------------------------------
 
     def list_refunds(
@@ -569,10 +804,13 @@ class Store:
         refund_ids: list[int] | None = None,
         created_min: str | None = None,
         created_max: str | None = None,
+        session: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Indexed refunds in id order, filtered; timestamps compare as ISO-8601 text."""
+        """Indexed refunds in id order, filtered; timestamps compare as ISO-8601 text. `session`: as a
+        named session sees them."""
         clauses = ["platform = ?"]
-        arguments: list[Any] = [platform]
+        source, arguments = _session_source("refunds", "baseline_refunds", "session_refunds", platform, session)
+        arguments.append(platform)
         if order_ids is not None:
             clauses.append(f"order_id IN ({','.join('?' * len(order_ids))})")
             arguments.extend(order_ids)
@@ -587,40 +825,68 @@ class Store:
             arguments.append(created_max)
         rows = (
             self._connection()
-            .execute(f"SELECT document FROM refunds WHERE {' AND '.join(clauses)} ORDER BY refund_id", arguments)
+            .execute(f"SELECT document FROM {source} WHERE {' AND '.join(clauses)} ORDER BY refund_id", arguments)
             .fetchall()
         )
         return [json.loads(row[0]) for row in rows]
 
-    def index_refunds(self, platform: str, order_id: int, refunds: list[tuple[int, str, dict[str, Any]]]) -> None:
-        """Index refunds that arrived inside a fixture document (earlier refunds)."""
+    def index_refunds(
+        self,
+        platform: str,
+        order_id: int,
+        refunds: list[tuple[int, str, dict[str, Any]]],
+        *,
+        baseline: bool = False,
+        working: bool = True,
+    ) -> None:
+        """Index refunds that arrived inside a fixture document (earlier refunds): for the default
+        session's working order (`working`), and with `baseline` for the loaded one named sessions see."""
         with self._write() as connection:
-            self._save_refunds(connection, platform, order_id, refunds)
+            if working:
+                self._save_refunds(connection, platform, order_id, refunds)
+            if baseline:
+                connection.execute(
+                    "DELETE FROM baseline_refunds WHERE platform = ? AND order_id = ?", (platform, order_id)
+                )
+                connection.executemany(
+                    "INSERT OR REPLACE INTO baseline_refunds (platform, refund_id, order_id, created_at, document) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [(platform, refund_id, order_id, created, json.dumps(doc)) for refund_id, created, doc in refunds],
+                )
 
     # -- idempotency keys ----------------------------------------------------------------
 
     @staticmethod
-    def _remember(connection: sqlite3.Connection, platform: str, key: str, result: Any) -> bool:
-        saved = connection.execute(
-            "INSERT OR IGNORE INTO idempotency (platform, key, result) VALUES (?, ?, ?)",
-            (platform, key, json.dumps(result)),
-        )
+    def _remember(
+        connection: sqlite3.Connection, platform: str, key: str, result: Any, session: str | None = None
+    ) -> bool:
+        if session is None:
+            saved = connection.execute(
+                "INSERT OR IGNORE INTO idempotency (platform, key, result) VALUES (?, ?, ?)",
+                (platform, key, json.dumps(result)),
+            )
+        else:
+            saved = connection.execute(
+                "INSERT OR IGNORE INTO session_idempotency (session, platform, key, result) VALUES (?, ?, ?, ?)",
+                (session, platform, key, json.dumps(result)),
+            )
         return saved.rowcount == 1
 
-    def remember(self, platform: str, key: str, result: Any) -> Any:
+    def remember(self, platform: str, key: str, result: Any, session: str | None = None) -> Any:
         """Record the result of an idempotent request; the result recorded first wins and is returned."""
         with self._write() as connection:
-            if self._remember(connection, platform, key, result):
+            if self._remember(connection, platform, key, result, session):
                 return result
-        return self.recall(platform, key)
+        return self.recall(platform, key, session)
 
-    def recall(self, platform: str, key: str) -> Any:
-        """The result recorded for an idempotency key, or None."""
-        row = (
-            self._connection()
-            .execute("SELECT result FROM idempotency WHERE platform = ? AND key = ?", (platform, key))
-            .fetchone()
-        )
+    def recall(self, platform: str, key: str, session: str | None = None) -> Any:
+        """The result recorded for an idempotency key (in the default session, or the one named), or None."""
+        if session is None:
+            query, arguments = "SELECT result FROM idempotency WHERE platform = ? AND key = ?", (platform, key)
+        else:
+            query = "SELECT result FROM session_idempotency WHERE session = ? AND platform = ? AND key = ?"
+            arguments = (session, platform, key)
+        row = self._connection().execute(query, arguments).fetchone()
         return None if row is None else json.loads(row[0])
 
     # -- sequences and reset -------------------------------------------------------------
@@ -668,6 +934,65 @@ class Store:
                 self._save_listing(connection, platform, order_id, store_hash, document)
                 self._save_refunds(connection, platform, order_id, reindex(platform, order_id, document))
 
+    # -- named sessions ---------------------------------------------------------------------
+
+    def session_order_ids(self, session: str, platform: str) -> list[int]:
+        """The ids of the orders a named session sees: the baseline's and those it holds a copy of."""
+        rows = (
+            self._connection()
+            .execute(
+                "SELECT order_id FROM baseline WHERE platform = ?1 UNION "
+                "SELECT order_id FROM session_orders WHERE session = ?2 AND platform = ?1 ORDER BY order_id",
+                (platform, session),
+            )
+            .fetchall()
+        )
+        return [row[0] for row in rows]
+
+    def touch_sessions(self, uses: Mapping[str, tuple[float, int]]) -> None:
+        """Record the use of sessions (name -> (last used, requests since the last touch)); a session
+        not in the registry (new, or dropped meanwhile) is created."""
+        with self._write(orders=False) as connection:
+            connection.executemany(
+                "INSERT INTO sessions (name, created, last_used, requests) VALUES (?1, ?2, ?2, ?3) "
+                "ON CONFLICT (name) DO UPDATE SET last_used = max(last_used, ?2), requests = requests + ?3",
+                [(name, used, count) for name, (used, count) in uses.items()],
+            )
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """The registry of named sessions, by name."""
+        rows = (
+            self._connection()
+            .execute(
+                "SELECT name, created, last_used, requests, orders_written, refunds_written FROM sessions ORDER BY name"
+            )
+            .fetchall()
+        )
+        fields = ("name", "created", "last_used", "requests", "orders_written", "refunds_written")
+        return [dict(zip(fields, row, strict=True)) for row in rows]
+
+    def clear_session(self, session: str, *, drop: bool) -> bool:
+        """Forget what a session wrote (its copies, refunds, idempotency keys); with `drop`, the
+        session itself. False when the registry did not know it."""
+        with self._locks_guard:  # the session's per-order locks (keys: session, platform, order id)
+            for key in [key for key in self._order_locks if len(key) == 3 and key[0] == session]:
+                del self._order_locks[key]
+        with self._write() as connection:
+            for table in SESSION_TABLES:
+                connection.execute(f"DELETE FROM {table} WHERE session = ?", (session,))
+            if drop:
+                known = connection.execute("DELETE FROM sessions WHERE name = ?", (session,)).rowcount
+            else:
+                known = connection.execute(
+                    "UPDATE sessions SET orders_written = 0, refunds_written = 0 WHERE name = ?", (session,)
+                ).rowcount
+        return bool(known)
+
+    def idle_sessions(self, before: float) -> list[str]:
+        """The named sessions last used before `before` (epoch seconds)."""
+        rows = self._connection().execute("SELECT name FROM sessions WHERE last_used < ?", (before,)).fetchall()
+        return [row[0] for row in rows]
+
     def wait_until_writable(self, timeout: float = 5.0) -> None:
         """Block until the database accepts a write (used at start-up by extra workers)."""
         deadline = time.monotonic() + timeout
@@ -679,3 +1004,24 @@ class Store:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
+
+
+def _session_source(
+    working: str, baseline: str, copies: str, platform: str, session: str | None
+) -> tuple[str, list[Any]]:
+    """The rows a query reads (a table, or for a named session its copies and the baseline rows of
+    the orders it has not copied) and the arguments that go first."""
+    if session is None:
+        return working, []
+    columns = (
+        "platform, order_id, store_hash, created_at, archived, facets"
+        if copies == "session_listing"
+        else ("platform, refund_id, order_id, created_at, document")
+    )
+    source = (
+        f"(SELECT {columns} FROM {copies} WHERE session = ? AND platform = ? UNION ALL "
+        f"SELECT {columns} FROM {baseline} AS b WHERE b.platform = ? AND NOT EXISTS "
+        "(SELECT 1 FROM session_orders AS s "
+        "WHERE s.session = ? AND s.platform = b.platform AND s.order_id = b.order_id))"
+    )
+    return source, [session, platform, platform, session]

@@ -185,3 +185,19 @@ def test_the_token_can_come_in_the_fragment_and_leaves_the_address_bar(open_dash
     page, _ = open_dashboard("#token=s3cret", admin_token="s3cret")
     expect(page.locator("#scenarios tbody tr").first).to_be_visible()
     assert "s3cret" not in page.url
+
+
+def test_named_sessions_are_listed_and_can_be_dropped(open_dashboard: Callable[..., Any]) -> None:
+    page, base = open_dashboard()
+    requests.get(base + ORDER, headers=SHOPIFY, timeout=10)
+    requests.get(base + ORDER, headers={**SHOPIFY, "X-Mock-Session": "ci-7"}, timeout=10)
+    journal = page.locator("#journal tbody tr")
+    expect(journal).to_have_count(2)
+    expect(journal.first.locator("td").nth(1)).to_have_text("ci-7")  # newest first
+    expect(journal.nth(1).locator("td").nth(1)).to_have_text("default")
+    row = page.locator("#sessions tbody tr", has_text="ci-7")
+    expect(row.locator("td").nth(1)).to_have_text("1")  # its one platform request
+    page.get_by_role("button", name="Drop session ci-7").click()
+    expect(page.locator("#sessions tbody tr")).to_have_count(0)
+    expect(page.locator("#sessions-heading")).to_be_focused()
+    assert requests.get(base + "/__mock/sessions", timeout=10).json()["sessions"] == []

@@ -258,3 +258,70 @@ def test_fuzz_against_an_invalid_url_says_so_in_one_line(url: str) -> None:
     assert result.exit_code == 1
     assert len(result.output.splitlines()) == 1
     assert result.output.startswith(f"Error: --url {url!r} is not")
+
+
+SESSIONS_DOWNSTREAM_TEST = """
+import json
+import os
+import urllib.request
+
+SHOPIFY_ORDER = 3012450010102
+SERVERS = set()
+
+
+def call(method, url, body=None, headers=None):
+    request = urllib.request.Request(
+        url,
+        data=None if body is None else json.dumps(body).encode(),
+        method=method,
+        headers={"X-Shopify-Access-Token": "downstream", "Content-Type": "application/json", **(headers or {})},
+    )
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def refund_one_unit(base, headers=None):
+    status, body = call("POST", f"{base}/orders/{SHOPIFY_ORDER}/refunds/calculate.json",
+                        {"refund": {"refund_line_items": [{"line_item_id": 10020000001, "quantity": 1}]}}, headers)
+    assert status == 200, body
+    transactions = [{**t, "kind": "refund"} for t in body["refund"]["transactions"] if t["amount"] != "0.00"]
+    return call("POST", f"{base}/orders/{SHOPIFY_ORDER}/refunds.json",
+                {"refund": {"refund_line_items": body["refund"]["refund_line_items"], "transactions": transactions}},
+                headers)
+
+
+def test_a_refund_in_this_tests_session(refund_mock_session):
+    SERVERS.add(refund_mock_session.base_url)
+    assert "/__session/" in refund_mock_session.url("shopify")
+    assert refund_one_unit(refund_mock_session.url("shopify"))[0] == 201
+    assert [entry["status"] for entry in refund_mock_session.requests(operationId="createRefund")] == [201]
+
+
+def test_the_next_test_starts_from_the_fixtures_on_the_same_server(refund_mock_session):
+    SERVERS.add(refund_mock_session.base_url)
+    assert len(SERVERS) == 1
+    status, body = call("GET", f"{refund_mock_session.url('shopify')}/orders/{SHOPIFY_ORDER}/refunds.json")
+    assert status == 200 and body["refunds"] == []
+    assert [entry["operationId"] for entry in refund_mock_session.requests()] == ["listRefunds"]
+
+
+def test_the_header_form_and_a_scenario_of_this_session_only(refund_mock_session, refund_mock_server):
+    refund_mock_session.use_scenario("shopify-over-quantity")
+    plain = refund_mock_server.url("shopify")  # no prefix: the header names the session
+    assert refund_one_unit(plain, refund_mock_session.headers)[0] == 422
+    assert refund_one_unit(plain)[0] == 201  # the default session is untouched
+    refund_mock_session.reset()
+    assert refund_mock_session.requests() == []
+    assert refund_one_unit(plain, refund_mock_session.headers)[0] == 201
+"""
+
+
+def test_each_test_gets_its_own_session_on_one_server(pytester: pytest.Pytester) -> None:
+    if not plugin_is_installed():
+        pytest.skip("the package is not installed with its entry points; scripts/test installs it")
+    pytester.makepyfile(test_sessions_downstream=SESSIONS_DOWNSTREAM_TEST)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=3)

@@ -197,6 +197,16 @@ def request_violations(
     needs_token = bool(operation.security) and {} not in operation.security
     if needs_token and operation.token_headers and not any(req.headers.get(h) for h in operation.token_headers):
         found.append(Violation("request", f"header.{operation.token_headers[0]}", "is missing (no access token)"))
+    media_type = (req.content_type or "").partition(";")[0].strip().lower()
+    if media_type in operation.text_body_validators and raw.strip():  # a text body (`application/graphql`)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None, [*found, Violation("request", "body", "is not UTF-8 text")]
+        return text, [
+            *found,
+            *(Violation("request", v.field or "body", v.message) for v in operation.validate_body(text, media_type)),
+        ]
     body = _json(raw)
     if operation.body_validator is not None:
         if body is _NOT_JSON:

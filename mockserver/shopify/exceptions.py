@@ -92,9 +92,9 @@ class PayloadTooLarge(ShopifyError):
 
 
 class UnsupportedMediaType(ShopifyError):
-    def __init__(self, content_type: str) -> None:
+    def __init__(self, content_type: str, accepted: str = "application/json") -> None:
         sent = content_type or "no Content-Type"
-        super().__init__(415, f"The Content-Type header must be application/json, not {sent}.")
+        super().__init__(415, f"The Content-Type header must be {accepted}, not {sent}.")
 
 
 class NotImplementedYet(ShopifyError):
@@ -295,6 +295,8 @@ class ShopifyErrors:
         return _versioned(path, PayloadTooLarge(limit))
 
     def unsupported_media_type(self, path: str, content_type: str) -> MockHTTPError:
+        if path.endswith("/graphql.json"):  # the GraphQL endpoint also takes the document alone
+            return _versioned(path, UnsupportedMediaType(content_type, "application/json or application/graphql"))
         return _versioned(path, UnsupportedMediaType(content_type))
 
     def not_implemented(self, path: str, operation_id: str) -> MockHTTPError:

@@ -65,7 +65,9 @@ class ShopifyRateLimit:
         """The access token sent (requests without one share the bucket of the empty token)."""
         return environ.get(TOKEN_ENVIRON_KEY, "")
 
-    def headers(self, state: BucketState, status: int) -> dict[str, str]:
+    def headers(self, state: BucketState | None, status: int) -> dict[str, str]:
+        if state is None:  # GraphQL: no REST call limit, its own version header; an id like every answer
+            return {"X-Request-Id": self.request_ids.next()}
         capacity = state.bucket.capacity
         used = capacity if status == 429 else min(capacity, math.ceil(state.used - 1e-9))
         return {

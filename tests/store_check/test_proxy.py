@@ -176,3 +176,19 @@ def test_a_head_request_is_not_flagged_for_its_empty_body(store: Store, proxy_ap
     answer = client.head(f"/admin/api/2020-10/orders/{ORDER}.json", headers=SHOPIFY)
     assert answer.status_code == 200
     assert VIOLATIONS_HEADER not in answer.headers
+
+
+def test_an_application_graphql_body_is_checked_as_the_spec_declares_it(
+    store: Store, proxy_app: Callable[..., Flask]
+) -> None:
+    client = proxy_app(shopify=store.base).test_client()
+    headers = {**SHOPIFY, "Content-Type": "application/graphql"}
+    document = f'{{ order(id: "gid://shopify/Order/{ORDER}") {{ name }} }}'
+    answer = client.post("/admin/api/2025-01/graphql.json", data=document, headers=headers)
+    assert answer.status_code == 200
+    assert answer.get_json()["data"] == {"order": {"name": "#1101"}}
+    assert violations(answer) == []  # the document alone is a body the spec takes
+    entry = server_of(client.application).journal.entries()[-1].to_json()
+    assert entry["body"] == document
+    blank = client.post("/admin/api/2025-01/graphql.json", data="  ", headers=headers)
+    assert [(v["in"], v["field"]) for v in violations(blank)] == [("request", "body")]

@@ -13,6 +13,7 @@ const state = {
   journalKey: "",
   selected: null,
   scenariosKey: "",
+  sessionsKey: "",
   ordersKey: "",
   ordersRead: 0, // when the orders were last read (ms)
   // bumped by a reset (both) and a switch (scenarios): a read begun before is stale, not drawn
@@ -131,7 +132,7 @@ function renderJournal(answer) {
 async function pollJournal() {
   try {
     const epoch = state.journalEpoch;
-    const journal = await api("GET", `/__mock/requests?limit=${JOURNAL_SHOWN}`);
+    const journal = await api("GET", `/__mock/requests?limit=${JOURNAL_SHOWN}&all_sessions=true`);
     if (epoch === state.journalEpoch) renderJournal(journal);
   } catch (error) {
     // shown in the status line; the next poll tries again
@@ -252,11 +253,56 @@ function renderOrders(answer) {
   $("#orders").replaceChildren(...sections);
 }
 
+// -- sessions ------------------------------------------------------------------------------------
+
+async function dropSession(button) {
+  const name = button.dataset.name;
+  button.disabled = true;
+  try {
+    await api("DELETE", `/__mock/sessions/${encodeURIComponent(name)}`);
+    say(`Session ${name} dropped.`);
+    state.sessionsKey = "";
+    renderSessions(await api("GET", "/__mock/sessions"));
+    $("#sessions-heading").focus();
+  } catch (error) {
+    button.disabled = false; // shown in the status line
+  }
+}
+
+function renderSessions(answer) {
+  const key = JSON.stringify(answer.sessions);
+  if (key === state.sessionsKey) return;
+  state.sessionsKey = key;
+  const rows = answer.sessions.map((session) => {
+    const button = el("button", {
+      type: "button",
+      "data-name": session.name,
+      "aria-label": `Drop session ${session.name}`,
+      text: "Drop",
+    });
+    button.addEventListener("click", () => dropSession(button));
+    return el(
+      "tr",
+      { "data-name": session.name },
+      el("th", { scope: "row", text: session.name }),
+      el("td", { text: session.last_used.slice(11, 19) }),
+      el("td", { className: "num", text: String(session.requests) }),
+      el("td", { className: "num", text: String(session.orders_written) }),
+      el("td", { className: "num", text: String(session.refunds_written) }),
+      el("td", {}, button),
+    );
+  });
+  const focused = document.activeElement;
+  $("#sessions tbody").replaceChildren(...rows);
+  if (focused && $("#sessions tbody").contains(focused)) focused.focus();
+}
+
 async function pollSlow() {
   try {
     const epoch = state.scenariosEpoch;
     const scenarios = await api("GET", "/__mock/scenarios");
     if (epoch === state.scenariosEpoch) renderScenarios(scenarios);
+    renderSessions(await api("GET", "/__mock/sessions"));
     if (Date.now() - state.ordersRead >= ORDERS_REFRESH_MS) {
       state.ordersRead = Date.now();
       renderOrders(await api("GET", "/__mock/orders"));

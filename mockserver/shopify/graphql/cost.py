@@ -118,10 +118,14 @@ def _requested(plan: FieldPlan, variables: dict[str, Any]) -> int:
 def _actual_below(children: tuple[tuple[FieldPlan, ...], ...], value: Any) -> int:
     if not isinstance(value, dict):
         return 0
-    return max(
-        (sum(_actual(child, value[child.key]) for child in fields if child.key in value) for fields in children),
-        default=0,
-    )
+    most = 0  # the most expensive possible type (an object type has one); loops, not generators:
+    for fields in children:  # this runs for every object of every answer
+        total = 0
+        for child in fields:
+            if child.key in value:
+                total += _actual(child, value[child.key])
+        most = max(most, total)
+    return most
 
 
 def _actual(plan: FieldPlan, value: Any) -> int:

@@ -23,7 +23,7 @@ from mockserver.shopify.graphql import mutation
 from mockserver.shopify.graphql.errors import access_denied, invalid_id
 from mockserver.shopify.graphql.values import decimal_text, parse_gid
 from mockserver.shopify.graphql.versions import SCHEMA_STEPS, schema_step
-from mockserver.shopify.graphql.views import GraphQLContext, OrderView, RefundView
+from mockserver.shopify.graphql.views import GraphQLContext, LineItemView, OrderView, RefundView, TransactionView
 
 READ_SCOPES = ("read_orders", "write_orders")
 
@@ -156,8 +156,31 @@ def resolve_node(root: Any, info: GraphQLResolveInfo, id: str) -> Any:
         return context.order(rest_id)
     if type_name == "Refund":
         return find_refund(context, rest_id)
+    if type_name in HELD_BY_ORDERS:
+        return find_held(context, type_name, rest_id)
     return None
 
 
+# Node types that live inside an order document: where, and the view of one by its REST id
+HELD_BY_ORDERS: dict[str, tuple[str, str]] = {
+    "LineItem": ("$.order.line_items", "line_view"),
+    "OrderTransaction": ("$.transactions", "transaction_view"),
+}
+
+
+def find_held(context: GraphQLContext, type_name: str, rest_id: int) -> Any:
+    """A line item or transaction by its REST id, read from the order that holds it."""
+    array_path, view_of = HELD_BY_ORDERS[type_name]
+    order_id = context.store.order_holding("shopify", array_path, rest_id)
+    order = None if order_id is None else context.order(order_id)
+    if order is None:
+        context.keepable = False  # an order holding it may yet be loaded
+        return None
+    return getattr(order, view_of)(rest_id)
+
+
 def _node_type(value: Any, *_: Any) -> str:
-    return {OrderView: "Order", RefundView: "Refund"}.get(type(value), "Order")
+    return NODE_TYPES.get(type(value), "Order")
+
+
+NODE_TYPES = {OrderView: "Order", RefundView: "Refund", LineItemView: "LineItem", TransactionView: "OrderTransaction"}

@@ -40,8 +40,9 @@ class CostStatus:
 
 
 class CostBuckets(Protocol):
-    def take(self, key: str, cost: float) -> CostStatus:
-        """Spend `cost` points if they fit (a negative cost gives points back)."""
+    def take(self, key: str, cost: float, scope: str = "") -> CostStatus:
+        """Spend `cost` points if they fit (a negative cost gives points back); `scope`: a named
+        session's buckets (mockserver.sessions), "" the default session's."""
         ...
 
 
@@ -54,8 +55,9 @@ class LocalCostBuckets:
         self._used: dict[str, tuple[float, float]] = {}  # key -> (points used, when)
         self._lock = threading.Lock()
 
-    def take(self, key: str, cost: float) -> CostStatus:
+    def take(self, key: str, cost: float, scope: str = "") -> CostStatus:
         now = time.monotonic()
+        key = f"{scope}\x1f{key}" if scope else key
         with self._lock:
             used, stamp = self._used.get(key, (0.0, now))
             used = max(0.0, used - (now - stamp) * self.restore_rate)
@@ -82,8 +84,8 @@ class SharedCostBuckets:
         self.rate_limits = rate_limits
         self.kind = BucketKind(KIND_NAME, capacity, restore_rate)
 
-    def take(self, key: str, cost: float) -> CostStatus:
-        state = self.rate_limits.take(self.kind, key, cost)
+    def take(self, key: str, cost: float, scope: str = "") -> CostStatus:
+        state = self.rate_limits.take(self.kind, key, cost, scope)
         return CostStatus(state.allowed, state.capacity, state.available, state.restore_rate)
 
 

@@ -6,6 +6,7 @@ import base64
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 GID_PREFIX = "gid://shopify/"
@@ -28,8 +29,13 @@ def parse_gid(value: str) -> tuple[str, int] | None:
     return (type_name, number) if 0 < number < 1 << 63 else None
 
 
+@lru_cache(maxsize=4096)
 def decimal_text(amount: Decimal) -> str:
-    """Shopify's `Decimal` serialization: trailing zeros dropped but one ("15.0", "195.67", "500.0")."""
+    """Shopify's `Decimal` serialization: trailing zeros dropped but one ("15.0", "195.67", "500.0").
+
+    Kept per value: an answer writes some thirty amounts, mostly the same few. (Equal decimals,
+    `1.0` and `1.00`, `0` and `-0`, write the same text, so the cache cannot mix them up.)
+    """
     text = format((amount + 0).normalize(), "f")
     return text if "." in text else f"{text}.0"
 
