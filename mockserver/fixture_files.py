@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from mockserver.safe_yaml import YamlRefused, load_yaml
-
 MAX_DOCUMENT_BYTES = 16 << 20  # a generated order is some 10-40 KB; a hand-written one far less
 BOM = b"\xef\xbb\xbf"
 DOCUMENT_SUFFIXES = (".json", ".yaml", ".yml")
@@ -100,6 +98,8 @@ def read_document(path: Path) -> Any:
         raise _too_large(str(path))
     text = _text(data, str(path))
     if path.suffix in (".yaml", ".yml"):
+        from mockserver.safe_yaml import YamlRefused, load_yaml  # here: JSON readers need no YAML parser
+
         try:
             return load_yaml(text, source=str(path))
         except YamlRefused as error:

@@ -6,8 +6,9 @@ a few refund requests and the exact response the server gives, computed by the e
 server's quote handler calls. Everything is written into a staging folder inside DIR and moved
 into place only when the run succeeded, so an interrupted or failed run leaves no half-written
 file. `--format ndjson` streams: a few orders are in memory at a time. Long runs are split over
-worker processes by order number; each order depends only on the settings and its number, so
-the files are the same however the work is split.
+worker processes by order number, each writing the files of the orders it makes into the staging
+folder; each order depends only on the settings and its number, so the files are the same however
+the work is split.
 
 `validate` checks fixture files (hand-edited ones especially) against the spec's fixture schema
 and the platform's consistency rules, and replays each ready-made quote through the engine,
@@ -16,6 +17,7 @@ printing `file: JSON path: reason` per problem.
 
 from __future__ import annotations
 
+import importlib
 import json
 import multiprocessing
 import os
@@ -27,44 +29,43 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from importlib.metadata import version
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import IO, Any
 
 import click
 import orjson
-import yaml
 
 from mockserver import fixture_files
-from mockserver.bigcommerce import consistency as bigcommerce_consistency
-from mockserver.bigcommerce import generator as bigcommerce_generator
 from mockserver.generation import FIXTURES_FAKER_VERSION, GeneratorSettings, SettingsError, locale_currency
-from mockserver.shopify import consistency as shopify_consistency
-from mockserver.shopify import generator as shopify_generator
 
 PLATFORMS = ("shopify", "bigcommerce")
-GENERATORS: dict[str, ModuleType] = {"shopify": shopify_generator, "bigcommerce": bigcommerce_generator}
-CONSISTENCY: dict[str, Callable[[dict[str, Any]], list[tuple[str, str]]]] = {
-    "shopify": shopify_consistency.problems,
-    "bigcommerce": bigcommerce_consistency.problems,
-}
 QUOTE_OPERATIONS = {"shopify": "calculateRefund", "bigcommerce": "createOrderRefundQuotes"}
 FORMATS = ("json", "yaml", "ndjson")
 MAX_ORDER_NUMBER = 9_999_999  # each platform's ids are its base plus the order number, below the next range
 SUFFIXES = {"json": ".json", "yaml": ".yaml"}
 
-try:  # libyaml emits the same text several times faster
-    _BaseDumper: type = yaml.CSafeDumper
-except AttributeError:  # pragma: no cover - libyaml missing
-    _BaseDumper = yaml.SafeDumper
+
+def generator_of(platform: str) -> ModuleType:
+    """The platform's generator, imported on first use: a Shopify run does not load BigCommerce's."""
+    return importlib.import_module(f"mockserver.{platform}.generator")
 
 
-class _YamlDumper(_BaseDumper):  # type: ignore[misc, valid-type]
-    """Writes an object that appears twice in full each time: the mock refuses YAML aliases (safe_yaml)."""
+def consistency_of(platform: str) -> Callable[[dict[str, Any]], list[tuple[str, str]]]:
+    """The platform's consistency rules (`problems`), imported on first use."""
+    return importlib.import_module(f"mockserver.{platform}.consistency").problems  # type: ignore[no-any-return]
 
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
+
+@cache
+def _yaml_dumper() -> type:
+    """A dumper that writes an object appearing twice in full each time: the mock refuses YAML aliases
+    (safe_yaml). Made on first use, so that JSON runs do not import yaml; libyaml's when installed,
+    which emits the same text several times faster."""
+    import yaml
+
+    base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return type("_YamlDumper", (base,), {"ignore_aliases": lambda self, data: True})
 
 
 # -- errors in one line ---------------------------------------------------------------------------
@@ -97,24 +98,46 @@ class OneLineErrors(click.Command):
 # -- writing ----------------------------------------------------------------------------------------
 
 
-def render(document: Any, output_format: str) -> str:
-    """One document as file text: indented JSON, YAML, or one compact JSON line for ndjson.
+def encode(document: Any, output_format: str) -> bytes:
+    """One document as the bytes of its file: indented JSON, YAML, or one compact JSON line for ndjson.
 
     orjson writes the same indented text as `json.dumps(indent=2, ensure_ascii=False)` some
-    twenty times faster (the json module indents in pure Python); what orjson refuses (an
-    integer beyond 64 bits) the json module writes.
+    twenty times faster (the json module indents in pure Python), in UTF-8 already; what
+    orjson refuses (an integer beyond 64 bits) the json module writes.
     """
     if output_format == "json":
         try:
-            return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
+            return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
         except TypeError:  # orjson.JSONEncodeError
-            return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+            return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     if output_format == "yaml":
-        return yaml.dump(document, Dumper=_YamlDumper, sort_keys=False, allow_unicode=True, width=120)
+        import yaml
+
+        text = yaml.dump(document, Dumper=_yaml_dumper(), sort_keys=False, allow_unicode=True, width=120)
+        return text.encode("utf-8")
     try:
-        return orjson.dumps(document).decode("utf-8") + "\n"
+        return orjson.dumps(document, option=orjson.OPT_APPEND_NEWLINE)
     except TypeError:  # orjson.JSONEncodeError
-        return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
+        return (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def render(document: Any, output_format: str) -> str:
+    """One document as file text (see `encode`)."""
+    return encode(document, output_format).decode("utf-8")
+
+
+def write_new_file(path: str, data: bytes) -> None:
+    """`data` as the whole of the file at `path`, with two system calls rather than Python's text layer.
+
+    A run writes thousands of small files, so the cost of opening each one counts.
+    """
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view) :]
+    finally:
+        os.close(descriptor)
 
 
 class Staging:
@@ -125,16 +148,18 @@ class Staging:
         self.root = Path(tempfile.mkdtemp(prefix=".refund-mock-fixtures-", dir=out))
         self.created_dirs: set[Path] = set()
 
+    def folder(self, relative: str) -> Path:
+        """A folder inside the staging folder, created if missing."""
+        folder = self.root / relative
+        if folder not in self.created_dirs:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.created_dirs.add(folder)
+        return folder
+
     def path(self, relative: str) -> Path:
         path = self.root / relative
-        if path.parent not in self.created_dirs:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.created_dirs.add(path.parent)
+        self.folder(str(path.parent.relative_to(self.root)))
         return path
-
-    def write(self, relative: str, text: str) -> None:
-        with open(self.path(relative), "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
 
     @contextmanager
     def stream(self, relative: str) -> Iterator[IO[str]]:
@@ -142,14 +167,28 @@ class Staging:
             yield handle
 
     def commit(self) -> None:
-        """Move every staged file to the same place under the output folder (replacing older ones)."""
-        for folder, _, names in os.walk(self.root):
-            for name in sorted(names):
-                source = Path(folder) / name
-                target = self.out / source.relative_to(self.root)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(source, target)
+        """Move every staged file to the same place under the output folder (replacing older ones).
+
+        A staged folder the output folder lacks (`shopify/` of a first run) moves in one step,
+        files and all, instead of one rename per file.
+        """
+        self._move(self.root, self.out)
         self.discard()
+
+    def _move(self, source: Path, target: Path) -> None:
+        for entry in sorted(os.scandir(source), key=lambda entry: entry.name):
+            destination = target / entry.name
+            if not entry.is_dir(follow_symlinks=False):
+                os.replace(entry.path, destination)
+                continue
+            if not os.path.lexists(destination):
+                try:
+                    os.rename(entry.path, destination)
+                    continue
+                except OSError:  # made meanwhile by someone else: move its files one by one
+                    pass
+            destination.mkdir(parents=True, exist_ok=True)
+            self._move(Path(entry.path), destination)
 
     def discard(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -172,19 +211,21 @@ def _normalised(body: Any) -> Any:
         return orjson.loads(encode_json(body))
 
 
-def ready_made_quotes(platform: str, document: dict[str, Any]) -> list[dict[str, Any]]:
+def ready_made_quotes(platform: str, document: dict[str, Any], *, as_sent: bool = True) -> list[dict[str, Any]]:
     """`{"name", "request", "response"}` for each ready-made request, computed by the platform's engine.
 
     The engine is what the server's quote handler calls, so the response is what `refund-mock serve`
     answers on the same file (tests/test_generator_cli.py checks it through HTTP); calling it
     directly skips the HTTP round trip and the schema checks, which made quoting 30 times slower.
+    `as_sent=False` leaves the engine's answers as they are, for a caller that writes them as JSON
+    at once (the same text; see `_quote_file`), which spares a JSON round trip per quote.
     """
     from mockserver.platform import MockHTTPError
 
-    generator = GENERATORS[platform]
+    generator = generator_of(platform)
     context = generator.quote_context(document)
     answers = []
-    for name, request in generator.quote_requests(document):
+    for name, request in generator.quote_requests(document, context):
         try:
             response = generator.quote_response(document, request, context)
         except MockHTTPError as error:
@@ -192,8 +233,26 @@ def ready_made_quotes(platform: str, document: dict[str, Any]) -> list[dict[str,
                 f"{platform} order {generator.order_id(document)}, quote {name!r}: the engine answered "
                 f"{error.status} {error.body}"
             ) from error
-        answers.append({"name": name, "request": request, "response": _normalised(response)})
+        answers.append({"name": name, "request": request, "response": _normalised(response) if as_sent else response})
     return answers
+
+
+def _quote_file(quotes: list[dict[str, Any]], order_id: int, output_format: str) -> bytes:
+    """The quotes file of an order, from the engine's answers as they are.
+
+    Written as JSON, the engines' plain answers give the text they would give after a JSON round
+    trip; an answer only the server's encoder writes (a Decimal) is normalised first, as is
+    everything bound for YAML, which writes Python values as they are.
+    """
+    document: Any = {"order_id": order_id, "quotes": quotes} if output_format == "ndjson" else quotes
+    if output_format != "yaml":
+        try:
+            return encode(document, output_format)
+        except TypeError:
+            pass
+    for quote in quotes:
+        quote["response"] = _normalised(quote["response"])
+    return encode(document, output_format)
 
 
 # -- generate ---------------------------------------------------------------------------------------
@@ -240,47 +299,57 @@ def existing_fixture_files(out: Path, platforms: tuple[str, ...]) -> list[Path]:
 
 @dataclass(frozen=True)
 class MadeOrder:
-    """One generated order, rendered: what the writer needs, small enough to pass between processes."""
+    """One generated order: what the writer needs, small enough to pass between processes.
+
+    With one file per order (json, yaml), the maker writes the files itself and only the
+    summary comes back; with ndjson, the texts come back to be written in order.
+    """
 
     order_id: int
     currency: str
-    order_text: str
+    order_text: str | None
     quotes_text: str | None
     quote_count: int
 
 
 def make_orders(
-    settings: GeneratorSettings, platform: str, first: int, count: int, output_format: str, with_quotes: bool
+    settings: GeneratorSettings,
+    platform: str,
+    first: int,
+    count: int,
+    output_format: str,
+    with_quotes: bool,
+    folder: str | None = None,
 ) -> list[MadeOrder]:
     """Orders `first` .. `first + count - 1` of a platform, generated, quoted and rendered.
 
-    Each order depends only on the settings and its number, so any process can make any range
-    and the files are the same however the work is split.
+    `folder`: the platform's staging folder; each order and its quotes are written there as
+    `orders/<id><suffix>` and `quotes/<id><suffix>` by the process that made them, so worker
+    processes share the cost of creating the files. Each order depends only on the settings
+    and its number, so any process can make any range and the files are the same however the
+    work is split.
     """
-    generator = GENERATORS[platform]
+    generator = generator_of(platform)
+    suffix = SUFFIXES.get(output_format, "")
     made = []
     for document in generator.generate(settings, count, first):
         order_id = generator.order_id(document)
-        quotes = ready_made_quotes(platform, document) if with_quotes else None
-        if quotes is None:
-            quotes_text = None
-        elif output_format == "ndjson":
-            quotes_text = render({"order_id": order_id, "quotes": quotes}, "ndjson")
+        quotes = ready_made_quotes(platform, document, as_sent=False) if with_quotes else None
+        quotes_data = None if quotes is None else _quote_file(quotes, order_id, output_format)
+        order_data = encode(document, output_format)
+        if folder is not None:
+            write_new_file(f"{folder}/orders/{order_id}{suffix}", order_data)
+            if quotes_data is not None:
+                write_new_file(f"{folder}/quotes/{order_id}{suffix}", quotes_data)
+            order_text = quotes_text = None
         else:
-            quotes_text = render(quotes, output_format)
-        made.append(
-            MadeOrder(
-                order_id,
-                generator.currency(document),
-                render(document, output_format),
-                quotes_text,
-                len(quotes or []),
-            )
-        )
+            order_text = order_data.decode("utf-8")
+            quotes_text = None if quotes_data is None else quotes_data.decode("utf-8")
+        made.append(MadeOrder(order_id, generator.currency(document), order_text, quotes_text, len(quotes or [])))
     return made
 
 
-CHUNK = 50  # orders per task handed to a worker process
+CHUNK = 25  # orders per task handed to a worker process: small, so the last tasks end together
 PARALLEL_FROM = 400  # orders: below this, starting worker processes costs more than it saves
 
 
@@ -298,22 +367,23 @@ def _made_in_order(
     count: int,
     output_format: str,
     with_quotes: bool,
+    folder: str | None,
     pool: Any,
     jobs: int,
 ) -> Iterator[MadeOrder]:
     """The platform's orders in order, made here or by the pool, with a bounded number of tasks in flight."""
+    tasks = (
+        (settings, platform, first, min(CHUNK, start + count - first), output_format, with_quotes, folder)
+        for first in range(start, start + count, CHUNK)
+    )
     if pool is None:
-        for first in range(start, start + count, CHUNK):
-            yield from make_orders(
-                settings, platform, first, min(CHUNK, start + count - first), output_format, with_quotes
-            )
+        for task in tasks:
+            yield from make_orders(*task)
         return
     pending: deque[Any] = deque()
-    firsts = iter(range(start, start + count, CHUNK))
-    for first in firsts:
-        size = min(CHUNK, start + count - first)
-        pending.append(pool.apply_async(make_orders, (settings, platform, first, size, output_format, with_quotes)))
-        if len(pending) >= 2 * jobs:
+    for task in tasks:
+        pending.append(pool.apply_async(make_orders, task))
+        if len(pending) >= 4 * jobs:
             yield from pending.popleft().get()
     while pending:
         yield from pending.popleft().get()
@@ -351,23 +421,26 @@ def run_generation(
             for platform in platforms:
                 summary = summaries[platform] = PlatformSummary()
                 orders_file = quotes_file = None
+                folder = None
                 if stdout is not None:
                     orders_file = stdout
                 elif output_format == "ndjson" and staging is not None:
                     orders_file = stack.enter_context(staging.stream(f"{platform}/orders.ndjson"))
                     if with_quotes:
                         quotes_file = stack.enter_context(staging.stream(f"{platform}/quotes.ndjson"))
-                suffix = SUFFIXES.get(output_format, "")
-                made_orders = _made_in_order(settings, platform, start, count, output_format, with_quotes, pool, jobs)
+                elif staging is not None:  # one file per order, written by whichever process makes it
+                    staging.folder(f"{platform}/orders")
+                    if with_quotes:
+                        staging.folder(f"{platform}/quotes")
+                    folder = str(staging.root / platform)
+                made_orders = _made_in_order(
+                    settings, platform, start, count, output_format, with_quotes, folder, pool, jobs
+                )
                 for made in made_orders:
-                    if orders_file is not None:
+                    if orders_file is not None and made.order_text is not None:
                         orders_file.write(made.order_text)
                         if quotes_file is not None and made.quotes_text is not None:
                             quotes_file.write(made.quotes_text)
-                    elif staging is not None:
-                        staging.write(f"{platform}/orders/{made.order_id}{suffix}", made.order_text)
-                        if made.quotes_text is not None:
-                            staging.write(f"{platform}/quotes/{made.order_id}{suffix}", made.quotes_text)
                     summary.orders += 1
                     summary.quotes += made.quote_count
                     summary.currencies[made.currency] += 1
@@ -387,7 +460,11 @@ def faker_note() -> str | None:
     """A word when the installed Faker is not the one the committed fixtures were made with."""
     import faker
 
-    installed = getattr(faker, "VERSION", None) or version("faker")
+    installed = getattr(faker, "VERSION", None)
+    if not installed:
+        from importlib.metadata import version
+
+        installed = version("faker")
     if installed == FIXTURES_FAKER_VERSION:
         return None
     return (
@@ -682,7 +759,7 @@ class Validator:
             return found + [(json_path(v.field), f"{v.message} (schema {schema})") for v in violations]
         if order_id is not None:
             self.valid_orders[platform].add(order_id)
-        return found + list(CONSISTENCY[platform](document))
+        return found + list(consistency_of(platform)(document))
 
     def _order_file(self, path: Path, order_id: str) -> Path | None:
         orders = path.parent.parent / "orders"
@@ -738,7 +815,7 @@ class Validator:
         context = None
         if order is not None and platform_of_document(order) == platform:
             try:
-                context = GENERATORS[platform].quote_context(order)
+                context = generator_of(platform).quote_context(order)
             except Exception:  # an order the schema let through but the engine cannot read: reported above
                 context = None
         status = 200 if platform == "shopify" else 201
@@ -765,7 +842,7 @@ class Validator:
         from mockserver.platform import MockHTTPError
 
         try:
-            computed = _normalised(GENERATORS[platform].quote_response(order, entry["request"], context))
+            computed = _normalised(generator_of(platform).quote_response(order, entry["request"], context))
         except MockHTTPError as error:
             return [(f"{where}.response", f"the engine refuses the request: {error.status} {json.dumps(error.body)}")]
         difference = first_difference(entry["response"], computed)

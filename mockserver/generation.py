@@ -15,7 +15,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
+from functools import cache, cached_property
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import get_territory_currencies, list_currencies
@@ -131,6 +131,7 @@ def usd_rate(currency: str) -> Decimal:
     return USD_RATES.get(currency, Decimal(1))
 
 
+@cache  # a catalog's few hundred products are priced in each order that holds them
 def nice_price(usd: Decimal, currency: str, style: int) -> Decimal:
     """A shelf price in `currency` near `usd` dollars, ending the way shops price things.
 
@@ -181,7 +182,7 @@ def convert(amount: Decimal, from_currency: str, to_currency: str) -> Decimal:
 
 def money_text(amount: Decimal, currency: str) -> str:
     """`amount` with exactly the currency's decimals, as Shopify writes money ("9.99", "500", "1.250")."""
-    return str((amount + 0).quantize(quantum(currency), rounding=ROUND_HALF_UP))
+    return str((amount + 0).quantize(quantum(currency), ROUND_HALF_UP))
 
 
 def percent_of(amount: Decimal, percent: Decimal, currency: str) -> Decimal:
@@ -203,25 +204,31 @@ class ShopZone:
     standard_minutes: int
     dst: str | None = None
 
+    def zone_at(self, moment: datetime) -> timezone:
+        """The shop's offset at `moment`, as a fixed-offset zone (an order stamps some five moments,
+        so the zones are made once)."""
+        minutes = self.standard_minutes
+        if self.dst is not None:
+            start, end = _summer_time(self.dst, minutes, moment.year)
+            if start <= moment < end:
+                minutes += 60
+        return _fixed_zone(minutes)
+
     def offset(self, moment: datetime) -> timedelta:
-        standard = timedelta(minutes=self.standard_minutes)
-        if self.dst is None:
-            return standard
-        start, end = _summer_time(self.dst, self.standard_minutes, moment.year)
-        return standard + timedelta(hours=1) if start <= moment < end else standard
+        return self.zone_at(moment).utcoffset(None)
 
     def local(self, moment: datetime) -> datetime:
         """`moment` (aware) as wall-clock time in the shop, with its offset."""
-        return moment.astimezone(_fixed_zone(self.offset(moment)))
+        return moment.astimezone(self.zone_at(moment))
 
     def stamp(self, moment: datetime) -> str:
         """ISO 8601 with the shop's offset, to the second: `2023-05-31T07:46:12-07:00`."""
-        return self.local(moment).isoformat(timespec="seconds")
+        return self.local(moment).isoformat("T", "seconds")  # by position: keywords cost a third more
 
 
 @cache
-def _fixed_zone(offset: timedelta) -> timezone:
-    return timezone(offset)
+def _fixed_zone(minutes: int) -> timezone:
+    return timezone(timedelta(minutes=minutes))
 
 
 def _nth_sunday(year: int, month: int, nth: int) -> datetime:
@@ -643,7 +650,7 @@ class TaxRegime:
     components: tuple[TaxComponent, ...]
     shipping_taxed: bool
 
-    @property
+    @cached_property  # read for every tax line of every order
     def rate(self) -> Decimal:
         return sum((component.rate for component in self.components), ZERO)
 

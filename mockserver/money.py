@@ -49,11 +49,12 @@ def round_money(amount: Decimal | int | str, currency: str) -> Decimal:
         step = _STEPS.setdefault(currency, (places, _quantum(places)))[1]
     if value.adjusted() + places + 2 <= getcontext().prec:
         # the usual case, and the same result: the precision would not change (a local context
-        # costs twice the rounding itself); infinities and NaN raise InvalidOperation here too
-        return value.quantize(step, rounding=ROUND_HALF_UP)
+        # costs twice the rounding itself); infinities and NaN raise InvalidOperation here too.
+        # The rounding is passed by position: by keyword, `quantize` takes three times as long.
+        return value.quantize(step, ROUND_HALF_UP)
     with localcontext() as context:
         context.prec = value.adjusted() + places + 2
-        return value.quantize(step, rounding=ROUND_HALF_UP)
+        return value.quantize(step, ROUND_HALF_UP)
 
 
 def parse_money(value: object) -> Decimal:

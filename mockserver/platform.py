@@ -7,6 +7,7 @@ operationId, the factory for its own error shapes, and how to read its fixture d
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -160,3 +161,18 @@ class Platform(Api):
     # what is left to refund on a fixture document, computed by the platform's engine
     # (`GET /__mock/orders`, the dashboard): units, money and the refunds so far
     balance_of: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+
+def built_on_first_use(package: str, build: Callable[[], Platform]) -> Callable[[str], Any]:
+    """The module `__getattr__` of a platform package: its `PLATFORM`, built by `build` when first
+    imported and kept in the package. `fixtures generate` imports the packages' engines and
+    generators only, and so never loads the request handlers, GraphQL and jsonschema."""
+
+    def attribute(name: str) -> Any:
+        if name != "PLATFORM":
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        platform = build()
+        setattr(sys.modules[package], name, platform)
+        return platform
+
+    return attribute

@@ -473,6 +473,50 @@ def test_quotes_are_computed_without_a_server(tmp_path: Path, monkeypatch: pytes
     assert len(list(tmp_path.glob("*/quotes/*.json"))) == 4
 
 
+def test_a_shopify_run_loads_neither_the_server_nor_bigcommerce(tmp_path: Path) -> None:
+    """Start-up is part of every run (issue 11 times it end to end): `fixtures generate` needs the
+    engine and the generator, not Flask, jsonschema, GraphQL, YAML (for JSON files), the request
+    handlers, or the other platform's generator."""
+    heavy = (
+        "flask",
+        "werkzeug",
+        "jsonschema",
+        "graphql",
+        "yaml",
+        "mockserver.app",
+        "mockserver.openapi",
+        "mockserver.shopify.responses",
+        "mockserver.bigcommerce.generator",
+    )
+    code = (
+        "import sys\nfrom mockserver.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+        f"print('loaded:', *(name for name in {heavy!r} if name in sys.modules))"
+    )
+    arguments = ["fixtures", "generate", "--platform", "shopify", "--count", "3", "--out", str(tmp_path)]
+    completed = subprocess.run(
+        [sys.executable, "-c", code, *arguments], capture_output=True, text=True, check=True, cwd=REPO_ROOT
+    )
+    assert "loaded:" in completed.stdout.splitlines(), completed.stdout
+    assert len(list(tmp_path.glob("shopify/quotes/*.json"))) == 3
+
+
+def test_a_new_platform_folder_moves_in_whole_and_an_existing_one_file_by_file(tmp_path: Path) -> None:
+    """The staged `<platform>/` folder moves into a fresh --out in one rename; into a folder that
+    has one already (--force), the new files join the ones there."""
+    mine = tmp_path / "shopify" / "orders" / "mine.json"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("{}", encoding="utf-8")
+    result = run("generate", "--platform", "shopify", "--count", "2", "--out", str(tmp_path), "--force")
+    assert result.exit_code == 0, result.output
+    assert sorted(path.name for path in (tmp_path / "shopify" / "orders").iterdir()) == [
+        "4100000000001.json",
+        "4100000000002.json",
+        "mine.json",
+    ]
+    assert len(list((tmp_path / "shopify" / "quotes").glob("*.json"))) == 2
+    assert not [path for path in tmp_path.iterdir() if path.name.startswith(".")], "no staging folder is left"
+
+
 def test_worker_processes_write_the_same_files(tmp_path: Path) -> None:
     for jobs in ("1", "2"):
         result = run("generate", "--count", "120", "--seed", "4", "--jobs", jobs, "--out", str(tmp_path / jobs))

@@ -645,15 +645,7 @@ class _OrderBuilder:
             "status": "ok",
             "fraud_review": False,
             "reference_transaction_id": parent["id"] if parent else None,
-            "offline": {"display_name": offline[1]} if offline else None,
-            "custom": None,
-            "payment_method_id": f"{gateway}.{method}",
-            "payment_instrument_token": None,
-            "avs_result": {},
-            "cvv_result": {},
-            "credit_card": None,
-            "gift_certificate": None,
-            "store_credit": None,
+            **engine.instrument_fields(gateway, method, {"display_name": offline[1]} if offline else None),
         }
         if card and card[1] == "credit_card":
             card_type, iin, last4 = CARDS[self.index % len(CARDS)]
@@ -795,10 +787,13 @@ def everything_left(document: dict[str, Any]) -> dict[str, Any]:
     return {"items": [_item(kind, item_id, left) for (kind, item_id), left in remaining(document).items() if left > 0]}
 
 
-def quote_requests(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+def quote_requests(
+    document: dict[str, Any], context: engine.OrderView | None = None
+) -> list[tuple[str, dict[str, Any]]]:
     """Ready-made refund_quotes requests: a line, several lines, shipping only, everything left.
 
     Only requests with something to refund are made, so a fully refunded order has none.
+    `context` (what `quote_context` gave, which the Shopify generator reads) is not needed here.
     """
     left = remaining(document)
     open_products = [item_id for (kind, item_id), units in left.items() if kind == "PRODUCT" and units > 0]

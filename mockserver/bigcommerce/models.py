@@ -762,6 +762,23 @@ def _match_offline(
     return chosen
 
 
+def instrument_fields(gateway: str, method: str, offline: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The payment instrument fields of a transaction, in BigCommerce's order, with nothing filled in
+    but the payment method: the generator fills in a paying tender's card, checks and balances, a
+    refund the fields it repeats of the transaction it goes back to (`REFUND_INSTRUMENT_FIELDS`)."""
+    return {
+        "offline": offline,
+        "custom": None,
+        "payment_method_id": f"{gateway}.{method}",
+        "payment_instrument_token": None,
+        "avs_result": {},
+        "cvv_result": {},
+        "credit_card": None,
+        "gift_certificate": None,
+        "store_credit": None,
+    }
+
+
 def _refund_transaction(
     order: OrderView,
     option: PaymentOption,
@@ -781,17 +798,7 @@ def _refund_transaction(
     method = TRANSACTION_METHODS.get(option.provider_id)
     if method is None:
         method = tender.method if tender is not None else "offline"
-    instrument: dict[str, Any] = {
-        "offline": None,
-        "custom": None,
-        "payment_method_id": f"{option.provider_id}.{method}",
-        "payment_instrument_token": None,
-        "avs_result": {},
-        "cvv_result": {},
-        "credit_card": None,
-        "gift_certificate": None,
-        "store_credit": None,
-    }
+    instrument = instrument_fields(option.provider_id, method)
     paid_with = tender.paid_with if tender is not None else None
     if paid_with is not None:
         for key in REFUND_INSTRUMENT_FIELDS:

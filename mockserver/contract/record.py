@@ -96,41 +96,39 @@ def _next_page_info(link: str) -> str | None:
 # -- BigCommerce -------------------------------------------------------------------------------
 
 
-def _v2_pages(client: StoreClient, path: str, what: str) -> list[Any]:
-    """Every item of a V2 list (`page` and `limit`); 204 means none."""
+def _pages(
+    client: StoreClient, path: str, what: str, read_page: Callable[[Any, int, str], tuple[list[Any], bool]]
+) -> list[Any]:
+    """Every item of a paged list (`page` and `limit`), page after page while `read_page` says more
+    follow; 204 means none."""
     items: list[Any] = []
     page = 1
     while True:
         answer = client.get(path, {"page": page, "limit": PAGE_SIZE})
         if answer.status == 204:
             return items
-        body = _expect(answer, what)
-        if isinstance(body, dict) and len(body) == 1 and isinstance(next(iter(body.values())), list):
-            body = next(iter(body.values()))  # a wrapped list (`{"fees": [...]}`, as one doc example shows)
-        if not isinstance(body, list):
-            raise RecordError(f"{what} is not a list")
-        items.extend(body)
-        if len(body) < PAGE_SIZE:
+        found, more = read_page(_expect(answer, what), page, what)
+        items.extend(found)
+        if not more:
             return items
         page += 1
 
 
-def _v3_pages(client: StoreClient, path: str, what: str) -> list[Any]:
-    """Every item of a V3 list (`data`, `meta.pagination`); 204 means none."""
-    items: list[Any] = []
-    page = 1
-    while True:
-        answer = client.get(path, {"page": page, "limit": PAGE_SIZE})
-        if answer.status == 204:
-            return items
-        body = _expect(answer, what)
-        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-            raise RecordError(f"{what} has no `data` list")
-        items.extend(body["data"])
-        pagination = (body.get("meta") or {}).get("pagination") or {}
-        if page >= int(pagination.get("total_pages") or 1):
-            return items
-        page += 1
+def _v2_page(body: Any, page: int, what: str) -> tuple[list[Any], bool]:
+    """A V2 list page: the list itself; a full page may have another after it."""
+    if isinstance(body, dict) and len(body) == 1 and isinstance(next(iter(body.values())), list):
+        body = next(iter(body.values()))  # a wrapped list (`{"fees": [...]}`, as one doc example shows)
+    if not isinstance(body, list):
+        raise RecordError(f"{what} is not a list")
+    return body, len(body) >= PAGE_SIZE
+
+
+def _v3_page(body: Any, page: int, what: str) -> tuple[list[Any], bool]:
+    """A V3 list page: its `data`; `meta.pagination.total_pages` says whether more follow."""
+    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        raise RecordError(f"{what} has no `data` list")
+    pagination = (body.get("meta") or {}).get("pagination") or {}
+    return body["data"], page < int(pagination.get("total_pages") or 1)
 
 
 def bigcommerce_order(client: StoreClient, order_id: int, store_hash: str | None) -> dict[str, Any]:
@@ -141,12 +139,12 @@ def bigcommerce_order(client: StoreClient, order_id: int, store_hash: str | None
     document: dict[str, Any] = {"order": _canonical_links(order, store_hash)}
     for resource in ("products", "shipping_addresses", "fees"):
         path = f"/v2/orders/{order_id}/{resource}"
-        document[resource] = _v2_pages(client, path, f"order {order_id}: GET {path}")
+        document[resource] = _pages(client, path, f"order {order_id}: GET {path}", _v2_page)
     for address in document["shipping_addresses"]:  # each links its `shipping_quotes`
         if isinstance(address, dict):
             _canonical_links(address, store_hash)
     path = f"/v3/orders/{order_id}/transactions"
-    document["transactions"] = _v3_pages(client, path, f"order {order_id}: GET {path}")
+    document["transactions"] = _pages(client, path, f"order {order_id}: GET {path}", _v3_page)
     path = f"/v3/orders/{order_id}/payment_actions/refunds"
     refunds = _expect(client.get(path), f"order {order_id}: GET {path}")
     document["refunds"] = list((refunds or {}).get("data") or [])

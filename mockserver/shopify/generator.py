@@ -99,7 +99,7 @@ class _Money:
         self.step = quantum(currency)
 
     def text(self, amount: Decimal) -> str:
-        return str((amount + 0).quantize(self.step, rounding=ROUND_HALF_UP))
+        return str((amount + 0).quantize(self.step, ROUND_HALF_UP))  # rounding by position: faster
 
     def set(self, amount: Decimal, text: str | None = None) -> dict[str, dict[str, str]]:
         currency = self.currency
@@ -681,12 +681,15 @@ class _OrderBuilder:
             if outcome == 1 and rng.random() < 0.2:
                 self._partial_refund(document, moment)
         if outcome == 2:
-            self._refund(document, everything_left(document), moment, note="Order returned in full")
+            figures = engine.figures_of(document)
+            request = everything_left(document, shipping_left=remaining_shipping(document, figures))
+            self._refund(document, request, moment, note="Order returned in full", figures=figures)
 
     def _partial_refund(self, document: dict[str, Any], moment: datetime) -> None:
         rng = self.rng
         order = document["order"]
         left = remaining_units(document)
+        figures = engine.figures_of(document)  # the order as it stands, for the quote and the refund alike
         candidates = [line for line in order["line_items"] if left.get(line["id"], 0) > 0]
         request: dict[str, Any] = {"refund_line_items": [], "currency": refund_currency(document)}
         for line in rng.sample(candidates, min(len(candidates), 1 + (rng.random() < 0.3))):
@@ -695,7 +698,7 @@ class _OrderBuilder:
             if units > 1 and quantity == units:
                 quantity -= 1  # keep the order partly refunded
             request["refund_line_items"].append(self._restock(line, quantity))
-        shipping_left = remaining_shipping(document)
+        shipping_left = remaining_shipping(document, figures)
         if shipping_left > 0 and (not request["refund_line_items"] or rng.random() < 0.25):
             if rng.random() < 0.5:
                 request["shipping"] = {"full_refund": True}
@@ -703,7 +706,7 @@ class _OrderBuilder:
                 request["shipping"] = {"amount": money_text(shipping_left / 2, refund_currency(document))}
         discrepancy = rng.random() < 0.12
         note = REFUND_NOTES[rng.randrange(len(REFUND_NOTES))]
-        self._refund(document, request, moment, note=note, restocking_fee=discrepancy)
+        self._refund(document, request, moment, note=note, restocking_fee=discrepancy, figures=figures)
 
     def _restock(self, line: dict[str, Any], quantity: int) -> dict[str, Any]:
         """Returned when the units were shipped, cancelled when they were not, sometimes not restocked."""
@@ -724,12 +727,17 @@ class _OrderBuilder:
         *,
         note: str | None,
         restocking_fee: bool = False,
+        figures: engine.OrderFigures | None = None,
     ) -> None:
-        """Quote with the engine, take its suggested transactions, then create the refund with the engine."""
-        quote = engine.calculate(document, request)["refund"]
+        """Quote with the engine, take its suggested transactions, then create the refund with the engine.
+
+        `figures`: the engine's figures of the document as it stands, read once for both calls.
+        """
+        figures = figures or engine.figures_of(document)
+        quote = engine.build_quote(document, request, for_create=False, figures=figures)  # what calculate quotes
         transactions = [
             {"parent_id": item["parent_id"], "amount": item["amount"], "kind": "refund", "gateway": item["gateway"]}
-            for item in quote["transactions"]
+            for item in engine.suggested_transactions(quote)  # as calculate writes them
             if Decimal(item["amount"]) > 0
         ]
         if not transactions:
@@ -746,7 +754,7 @@ class _OrderBuilder:
             if fee > 0:
                 transactions[-1]["amount"] = money_text(last - fee, paid_in)
                 create["discrepancy_reason"] = "restock"
-        engine.create_refund(document, create, self.ids, now=moment)
+        engine.create_refund(document, create, self.ids, now=moment, figures=figures)
 
 
 def _presentment(node: dict[str, Any], key: str) -> Decimal:
@@ -828,9 +836,12 @@ def remaining_units(document: dict[str, Any]) -> dict[int, int]:
     return {line["id"]: int(line["quantity"]) - refunded.get(line["id"], 0) for line in order["line_items"]}
 
 
-def remaining_shipping(document: dict[str, Any]) -> Decimal:
-    """Shipping paid minus shipping refunded, in the refund's (presentment) currency, as the engine reads them."""
-    figures = engine.OrderFigures(document)
+def remaining_shipping(document: dict[str, Any], figures: engine.OrderFigures | None = None) -> Decimal:
+    """Shipping paid minus shipping refunded, in the refund's (presentment) currency, as the engine reads them.
+
+    `figures`: the engine's figures of the document as it stands, when the caller has them.
+    """
+    figures = figures or engine.OrderFigures(document)
     return figures.shipping_paid - figures.shipping_refunded
 
 
@@ -840,9 +851,15 @@ def refund_currency(document: dict[str, Any]) -> str:
     return str(order.get("presentment_currency") or order["currency"])
 
 
-def everything_left(document: dict[str, Any]) -> dict[str, Any]:
-    """A refund request for every unit not refunded yet and all remaining shipping."""
-    left = remaining_units(document)
+def everything_left(
+    document: dict[str, Any], left: dict[int, int] | None = None, shipping_left: Decimal | None = None
+) -> dict[str, Any]:
+    """A refund request for every unit not refunded yet and all remaining shipping.
+
+    `left` and `shipping_left`: `remaining_units` and `remaining_shipping`, when the caller has them.
+    """
+    left = remaining_units(document) if left is None else left
+    shipping_left = remaining_shipping(document) if shipping_left is None else shipping_left
     order = document["order"]
     request: dict[str, Any] = {
         "refund_line_items": [
@@ -852,7 +869,7 @@ def everything_left(document: dict[str, Any]) -> dict[str, Any]:
         ],
         "currency": refund_currency(document),
     }
-    if remaining_shipping(document) > 0:
+    if shipping_left > 0:
         request["shipping"] = {"full_refund": True}
     return request
 
@@ -865,13 +882,17 @@ def _quote_restock(line: dict[str, Any], quantity: int) -> str:
     return "no_restock"
 
 
-def quote_requests(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+def quote_requests(
+    document: dict[str, Any], context: engine.OrderFigures | None = None
+) -> list[tuple[str, dict[str, Any]]]:
     """Ready-made calculate requests: a line, several lines, shipping only, everything left.
 
     Only requests with something to refund are made, so a fully refunded order has none.
+    `context`: what `quote_context` gave for the document, when the caller has it.
     """
     order = document["order"]
     left = remaining_units(document)
+    shipping_left = remaining_shipping(document, context)
     open_lines = [line for line in order["line_items"] if left[line["id"]] > 0]
     paid_in = refund_currency(document)
     requests: list[tuple[str, dict[str, Any]]] = []
@@ -885,10 +906,10 @@ def quote_requests(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]
             {"line_item_id": line["id"], "quantity": 1, "restock_type": _quote_restock(line, 1)} for line in open_lines
         ]
         requests.append(("several lines", {"refund": {"currency": paid_in, "refund_line_items": items}}))
-    if remaining_shipping(document) > 0:
+    if shipping_left > 0:
         requests.append(("shipping only", {"refund": {"currency": paid_in, "shipping": {"full_refund": True}}}))
-    if open_lines or remaining_shipping(document) > 0:
-        requests.append(("everything left", {"refund": everything_left(document)}))
+    if open_lines or shipping_left > 0:
+        requests.append(("everything left", {"refund": everything_left(document, left, shipping_left)}))
     return requests
 
 
