@@ -284,6 +284,36 @@ def _nothing() -> Iterator[None]:
     yield
 
 
+@contextmanager
+def seed_only_generation() -> Iterator[None]:
+    """Make a run's cases depend on its seed, not on which of our modules are imported.
+
+    Hypothesis now and then (p=0.05 a draw) draws a constant it collected from the source of
+    every *local* module in `sys.modules` (`providers._get_local_constants`): from a checkout,
+    every `mockserver` module imported so far. So one seed generated different cases after
+    another run had imported more of them (the Shopify or GraphQL modules), and after any edit of
+    an unrelated string literal; installed from a wheel (site-packages) it collects none. The pool
+    is empty for the run, as from a wheel, and the run has its own cache of the constants each
+    draw kind permits (Hypothesis' is thread-local and would keep an earlier test's pool).
+    Private to Hypothesis: if it is renamed, nothing is patched and the determinism test fails.
+    """
+    from hypothesis.internal.conjecture import providers
+
+    collect = getattr(providers, "_get_local_constants", None)
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    if collect is None or cache is None:
+        yield
+        return
+    empty = providers.Constants()
+    providers._get_local_constants = lambda: empty
+    providers.CONSTANTS_CACHE = type(cache)(cache.max_size)  # a fresh one, for every thread of the run
+    try:
+        yield
+    finally:
+        providers._get_local_constants = collect
+        providers.CONSTANTS_CACHE = cache
+
+
 def run_contract(
     spec: str,
     *,
@@ -335,7 +365,7 @@ def _drive(
     for handler in handlers:
         handler.start(context)
     try:
-        with probes:
+        with probes, seed_only_generation():
             for event in chain([loaded], from_schema(schema).execute()):
                 context.on_event(event)
                 for handler in handlers:

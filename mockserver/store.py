@@ -33,6 +33,7 @@ T = TypeVar("T")
 # parsed, a document takes about four times its text. A budget in bytes, not in orders, because
 # documents grow with every refund, and memory must stay flat over a long run.
 DOCUMENT_CACHE_BYTES = 1 << 20
+SQLITE_MIN_INTEGER, SQLITE_MAX_INTEGER = -(1 << 63), (1 << 63) - 1  # what an INTEGER column holds
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (
@@ -513,6 +514,8 @@ class Store:
 
     def delete_order(self, platform: str, order_id: int) -> int | None:
         """Forget an order, its refunds and its baseline: the number of refunds removed, None if unknown."""
+        if not SQLITE_MIN_INTEGER <= order_id <= SQLITE_MAX_INTEGER:
+            return None  # no order is stored under an id SQLite cannot hold (it would raise OverflowError)
         with self._write() as connection:
             removed = connection.execute(
                 "DELETE FROM orders WHERE platform = ? AND order_id = ?", (platform, order_id)

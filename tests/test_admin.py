@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from flask.testing import FlaskClient
 
 from tests.conftest import FIXTURES_DIR
@@ -98,6 +99,14 @@ def test_deleting_an_unknown_order_is_404_naming_it(client: FlaskClient) -> None
     response = client.delete("/__mock/shopify/orders/999000999")
     assert response.status_code == 404
     assert response.get_json() == {"status": 404, "message": "No shopify order 999000999 is loaded"}
+
+
+@pytest.mark.parametrize("order_id", ["9223372036854775808", "-9223372036854775809", "123456789012345678901234567890"])
+def test_deleting_an_order_id_beyond_64_bits_is_404_not_a_500(client: FlaskClient, order_id: str) -> None:
+    # No order is ever loaded under an id a signed 64-bit integer cannot hold (the store's ids).
+    response = client.delete(f"/__mock/bigcommerce/orders/{order_id}")
+    assert response.status_code == 404
+    assert response.get_json() == {"status": 404, "message": f"No bigcommerce order {order_id} is loaded"}
 
 
 def test_the_readme_and_the_docs_describe_the_same_reset(client: FlaskClient) -> None:
