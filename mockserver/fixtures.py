@@ -17,6 +17,7 @@ printing `file: JSON path: reason` per problem.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import multiprocessing
@@ -417,6 +418,10 @@ def run_generation(
             if jobs > 1:
                 for platform in platforms:  # the Faker catalog and the imports once, here: forked workers inherit them
                     make_orders(settings, platform, start, 1, output_format, with_quotes)
+                # the catalog and the modules stay alive all run: out of the collector's sight, the
+                # workers' collections neither walk them nor write to their pages (no copy-on-write)
+                gc.freeze()
+                stack.callback(gc.unfreeze)
                 pool = stack.enter_context(multiprocessing.get_context("fork").Pool(jobs))
             for platform in platforms:
                 summary = summaries[platform] = PlatformSummary()
