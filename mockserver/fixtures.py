@@ -415,13 +415,15 @@ def run_generation(
     try:
         with ExitStack() as stack:
             pool = None
+            # the Faker catalog and the imports once, here: forked workers inherit them
+            for platform in platforms:
+                make_orders(settings, platform, start, 1, output_format, with_quotes)
+            # they stay alive all run: out of the collector's sight, its full collections do not walk
+            # them again and again, and the workers' collections do not write to their pages (no
+            # copy-on-write)
+            gc.freeze()
+            stack.callback(gc.unfreeze)
             if jobs > 1:
-                for platform in platforms:  # the Faker catalog and the imports once, here: forked workers inherit them
-                    make_orders(settings, platform, start, 1, output_format, with_quotes)
-                # the catalog and the modules stay alive all run: out of the collector's sight, the
-                # workers' collections neither walk them nor write to their pages (no copy-on-write)
-                gc.freeze()
-                stack.callback(gc.unfreeze)
                 pool = stack.enter_context(multiprocessing.get_context("fork").Pool(jobs))
             for platform in platforms:
                 summary = summaries[platform] = PlatformSummary()
