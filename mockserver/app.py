@@ -25,12 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from flask import Flask, Request, Response, request
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 from werkzeug.sansio.utils import get_content_length
 
 from mockserver import dashboard, faults
 from mockserver.bodies import BodyProblem, decode_json, read_at_most, strip_bom
 from mockserver.cors import install_cors
+from mockserver.faults import JSON_CONTENT_TYPE
 from mockserver.guard import install_guard
 from mockserver.journal import DEFAULT_SIZE as DEFAULT_JOURNAL_SIZE
 from mockserver.journal import MAX_BODY_BYTES as JOURNAL_BODY_BYTES
@@ -46,12 +48,15 @@ from mockserver.sessions import HEADER as SESSION_HEADER
 from mockserver.store import Store
 
 if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+
     from mockserver.watch import WatchReport
 
 log = logging.getLogger("refund_mock")
 
 ROUTED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 JSON_MIMETYPE = "application/json"
+_BUILT_HEADERS = frozenset({"content-type", "content-length"})  # what `respond` writes itself
 ADMIN_TOKEN_HEADER = "X-Mock-Admin-Token"
 THROTTLED_BY = "serve --throttle"  # the journal's `scenario` of a 429 the rate limit answered
 INTERNAL_ERROR_MESSAGE = "An unexpected error occurred"  # Shopify's words for its own 500s
@@ -607,7 +612,9 @@ class MockServer:
         """The reply as JSON, checked against the spec first when responses are validated.
 
         The body is handed to the WSGI server as one list item (`direct_passthrough`): granian
-        sends a list in one call, while an iterator costs it a round trip per chunk.
+        sends a list in one call, while an iterator costs it a round trip per chunk. The headers
+        are built in one `Headers` (werkzeug checks each value once) and sent as they are
+        (`JsonAnswer`).
         """
         if operation is not None and (self.config.validate_responses or self.config.strict_responses):
             violations = operation.response_violations(reply.status, reply.body)
@@ -619,15 +626,20 @@ class MockServer:
                 log.error(message)
                 reply.headers["X-Mock-Contract-Violation"] = summary[:500]
         data = encode_json(reply.body)
-        response = Response(
-            faults.garble(data) if garble else data,
-            status=reply.status,
-            content_type="application/json; charset=utf-8",
-            direct_passthrough=True,
-        )
-        for name, value in reply.headers.items():
-            response.headers[name] = value
-        return response
+        if garble:
+            data = faults.garble(data)
+        headers = Headers()
+        headers.add("Content-Type", JSON_CONTENT_TYPE)
+        headers.add("Content-Length", str(len(data)))
+        if reply.headers:
+            names = {name.lower() for name in reply.headers}
+            # `add` gives what `set` gives when no name comes twice (in any case) and none replaces
+            # the type or length, without looking through the headers already there each time
+            unique = len(names) == len(reply.headers) and names.isdisjoint(_BUILT_HEADERS)
+            put = headers.add if unique else headers.set
+            for name, value in reply.headers.items():
+                put(name, value)
+        return JsonAnswer([data], status=reply.status, headers=headers, direct_passthrough=True)
 
     def _operation(self, api: Api, spec: Spec, template: str, req: Request) -> Operation:
         operations = spec.paths[template]
@@ -747,6 +759,27 @@ class MockServer:
             environ[BODY_KEY] = body
             environ[RAW_BODY_KEY] = raw
         return body, media_type
+
+
+class JsonAnswer(Response):
+    """The pipeline's answers: a JSON body in one piece, its length among the headers.
+
+    werkzeug hands the WSGI server a checked copy of the headers (each value checked again), to
+    fix what such an answer does not have: a relative `Location`, a length where none may be
+    (1xx, 204, 304), or none where one belongs. Without any of those, the headers go as they are.
+    """
+
+    def get_wsgi_headers(self, environ: WSGIEnvironment) -> Headers:
+        status = self.status_code
+        if status < 200 or status in (204, 304):
+            return super().get_wsgi_headers(environ)
+        has_length = False
+        for name, _ in self.headers:
+            lowered = name.lower()
+            if lowered == "location" or lowered == "content-location":
+                return super().get_wsgi_headers(environ)
+            has_length = has_length or lowered == "content-length"
+        return self.headers if has_length else super().get_wsgi_headers(environ)
 
 
 def _shown_path(path: Path, directory: Path) -> str:

@@ -13,15 +13,18 @@ is the caller's choice (`serve --throttle`), so the headers count either way.
 
 The buckets live in a table of fixed-size slots in a memory map: anonymous for one process, a
 file in the run folder under `serve --workers`, so every worker counts in the same buckets. A
-take holds a thread lock (one process) or an `flock` on the file (workers); it costs a couple of
-microseconds (docs/performance.md). Keys are hashed into the table; when more buckets are alive than the
-table holds, the least recently used nearby slot is reused (that bucket starts afresh).
+take holds a thread lock, and under workers also an `flock` on the file; it costs a couple of
+microseconds (docs/performance.md). The `flock` is first tried without giving up the GIL: every
+GIL hand-off in a request lets the worker's other threads in, and two per request (lock, unlock)
+cost a worker under load more than half its throughput. Keys are hashed into the table; when
+more buckets are alive than the table holds, the least recently used nearby slot is reused (that
+bucket starts afresh).
 """
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
-import functools
 import hashlib
 import math
 import mmap
@@ -138,10 +141,8 @@ class BucketTable:
         self.slots = slots
         self.path = path
         size = slots * SLOT_BYTES
-        self._thread_lock = threading.Lock()
-        self._local = threading.local()  # shared: one descriptor per thread, each flock()ed on its own
-        self._descriptors: list[int] = []
-        self._descriptors_lock = threading.Lock()
+        self._thread_lock = threading.Lock()  # the threads of this process, one at a time
+        self._descriptor: tuple[int, int] | None = None  # shared: (pid, descriptor) this process flock()s
         if path is None:
             self._map = mmap.mmap(-1, size)
         else:
@@ -243,11 +244,10 @@ class BucketTable:
         return emptied
 
     def close(self) -> None:
-        with self._descriptors_lock:
-            for descriptor in self._descriptors:
-                os.close(descriptor)
-            self._descriptors.clear()
-        self._local = threading.local()
+        with self._thread_lock:
+            if self._descriptor is not None and self._descriptor[0] == os.getpid():
+                os.close(self._descriptor[1])
+            self._descriptor = None
         self._map.close()
 
     # -- locking and slots -----------------------------------------------------------------
@@ -255,20 +255,42 @@ class BucketTable:
     def _acquire(self) -> Callable[[], None]:
         """Take the lock; returns what releases it.
 
-        One process: a thread lock. Shared by workers: an exclusive `flock` on this thread's own
-        descriptor of the file, which excludes the other threads too (each descriptor is its own
-        open file description) as well as the other workers.
+        One process: a thread lock. Shared by workers: the thread lock, then an exclusive `flock`
+        on this process's descriptor of the file, which excludes the other workers (the kernel
+        drops it if a worker dies holding it). The `flock` is tried first without waiting and
+        without releasing the GIL; only when another worker holds it does this thread wait, with
+        the GIL released.
         """
+        self._thread_lock.acquire()
         if self.path is None:
-            self._thread_lock.acquire()
             return self._thread_lock.release
-        descriptor = getattr(self._local, "descriptor", None)
-        if descriptor is None:
-            descriptor = self._local.descriptor = os.open(self.path, os.O_RDWR)
-            with self._descriptors_lock:
-                self._descriptors.append(descriptor)
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        return functools.partial(fcntl.flock, descriptor, fcntl.LOCK_UN)
+        try:
+            descriptor = self._process_descriptor()
+            if _try_flock is None or _try_flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB) != 0:
+                fcntl.flock(descriptor, fcntl.LOCK_EX)  # held by another worker (or no quick path): wait
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        return self._release_shared
+
+    def _release_shared(self) -> None:
+        try:
+            descriptor = self._descriptor[1]  # type: ignore[index]  # set while the lock is held
+            if _try_flock is None or _try_flock(descriptor, fcntl.LOCK_UN) != 0:
+                fcntl.flock(descriptor, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+    def _process_descriptor(self) -> int:
+        """This process's own descriptor of the table file (under the thread lock).
+
+        Its own open file description: one inherited across a fork would share the parent's
+        `flock`, and then the two would not exclude each other.
+        """
+        pid = _process.pid
+        if self._descriptor is None or self._descriptor[0] != pid:
+            self._descriptor = (pid, os.open(self.path, os.O_RDWR))  # type: ignore[arg-type]
+        return self._descriptor[1]
 
     def _slot(self, label: str) -> tuple[int, int]:
         """The slot of `label` (under the lock): its own, a free one, or the stalest nearby."""
@@ -314,6 +336,38 @@ class BucketTable:
         (length,) = _LABEL_LENGTH.unpack_from(self._map, offset + _HEAD.size)
         label = self._map[offset + _LABEL_AT : offset + _LABEL_AT + length].decode("utf-8", "replace")
         return key_hash, used, stamp, label
+
+
+def _gil_holding_flock() -> Callable[[int, int], int] | None:
+    """libc's `flock`, called without releasing the GIL (ctypes.PyDLL), or None where it is not found.
+
+    Only for calls that return at once: LOCK_NB attempts and unlocks. `fcntl.flock` releases the
+    GIL around every call, even one that cannot wait.
+    """
+    try:
+        function = ctypes.PyDLL(None).flock
+    except (AttributeError, OSError):
+        return None
+    function.argtypes = (ctypes.c_int, ctypes.c_int)
+    function.restype = ctypes.c_int
+    return function
+
+
+_try_flock = _gil_holding_flock()
+
+
+class _Process:
+    """This process's id, kept current across forks: `os.getpid()` is a system call per take."""
+
+    def __init__(self) -> None:
+        self.refresh()
+        os.register_at_fork(after_in_child=self.refresh)
+
+    def refresh(self) -> None:
+        self.pid = os.getpid()
+
+
+_process = _Process()
 
 
 def _hash(label: str) -> int:
@@ -390,6 +444,8 @@ class RateLimits:
         for platform, policy in self.policies.items():
             chosen = [policy.plans[plan] for plan in plans if plan in policy.plans]
             self.kinds[platform] = chosen[-1] if chosen else policy.plans["standard"]
+        # platform -> whether a request counts in its bucket (None: every request does)
+        self._counts = {platform: getattr(policy, "counts", None) for platform, policy in self.policies.items()}
         self.other_kinds: dict[str, BucketKind] = {}  # kinds taken from through `take`, by name
         self.table = BucketTable(path)
 
@@ -398,7 +454,7 @@ class RateLimits:
         policy = self.policies.get(platform)
         if policy is None:
             return None
-        counts = getattr(policy, "counts", None)
+        counts = self._counts[platform]
         if counts is not None and not counts(environ):  # a request another bucket prices (GraphQL)
             return Metered(policy, None)
         return Metered(policy, self.table.take(self.kinds[platform], policy.key(environ), 1.0, scope))
@@ -430,7 +486,7 @@ def known_plans(policies: Collection[RateLimitPolicy]) -> set[str]:
 def with_rate_limit_headers(reply: Reply, metered: Metered | None) -> None:
     """Add the platform's rate-limit headers; a header the reply already has (a scenario's) stays."""
     if metered is not None:
-        headers = metered.headers(reply.status)
+        headers = metered.policy.headers(metered.state, reply.status)  # `metered.headers`, a call less
         if reply.headers:
             headers.update(reply.headers)
         reply.headers = headers
