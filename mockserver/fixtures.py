@@ -17,6 +17,7 @@ printing `file: JSON path: reason` per problem.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import multiprocessing
@@ -414,9 +415,15 @@ def run_generation(
     try:
         with ExitStack() as stack:
             pool = None
+            # the Faker catalog and the imports once, here: forked workers inherit them
+            for platform in platforms:
+                make_orders(settings, platform, start, 1, output_format, with_quotes)
+            # they stay alive all run: out of the collector's sight, its full collections do not walk
+            # them again and again, and the workers' collections do not write to their pages (no
+            # copy-on-write)
+            gc.freeze()
+            stack.callback(gc.unfreeze)
             if jobs > 1:
-                for platform in platforms:  # the Faker catalog and the imports once, here: forked workers inherit them
-                    make_orders(settings, platform, start, 1, output_format, with_quotes)
                 pool = stack.enter_context(multiprocessing.get_context("fork").Pool(jobs))
             for platform in platforms:
                 summary = summaries[platform] = PlatformSummary()

@@ -6,6 +6,7 @@ answers; the committed set in `fixtures/` is checked the same way.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -522,6 +523,15 @@ def test_worker_processes_write_the_same_files(tmp_path: Path) -> None:
         result = run("generate", "--count", "120", "--seed", "4", "--jobs", jobs, "--out", str(tmp_path / jobs))
         assert result.exit_code == 0, result.output
     assert files_under(tmp_path / "1") == files_under(tmp_path / "2")
+
+
+def test_a_run_with_workers_leaves_the_collector_as_it_found_it(tmp_path: Path) -> None:
+    """The run hides its catalog from the collector while the workers run; a caller in the same
+    process (a test suite, a script) must get it back, or everything the run made stays uncollectable."""
+    frozen_before = gc.get_freeze_count()
+    fixtures_module.run_generation(GeneratorSettings(seed=4), ("shopify",), 60, tmp_path, "json", True, jobs=2)
+    assert gc.get_freeze_count() == frozen_before
+    assert len(list((tmp_path / "shopify" / "orders").glob("*.json"))) == 60
 
 
 def test_long_runs_show_progress_on_a_terminal_but_not_with_ndjson_to_stdout(monkeypatch: pytest.MonkeyPatch) -> None:
