@@ -3,6 +3,7 @@ rate-limit buckets."""
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 from mockserver.journal import EVERY_SESSION
@@ -138,18 +139,27 @@ def set_scenario_active(context: RequestContext) -> Reply:
 
 
 def list_order_balances(context: RequestContext) -> Reply:
-    """Each platform's orders with what is left to refund, as that platform's engine counts it."""
-    server, store = context.server, context.store  # the session's view of the store
+    """Each platform's orders with what is left to refund, as that platform's engine counts it; one
+    page of them when `limit` is given (only the page's documents are read)."""
+    server, store, query = context.server, context.store, context.query  # the session's view of the store
+    limit, after, only = query.get("limit"), query.get("after"), query.get("platform")
     platforms: dict[str, list[dict[str, Any]]] = {}
+    pages: dict[str, dict[str, int | None]] = {}
     for name, platform in server.platforms.items():
-        balances = platforms[name] = []
-        if platform.balance_of is None:
+        if only is not None and name != only:
             continue
-        for order_id in store.order_ids(name):
+        balances = platforms[name] = []
+        balance_of = platform.balance_of
+        order_ids = store.order_ids(name) if balance_of is not None else []  # ascending ids
+        first = 0 if after is None else bisect.bisect_right(order_ids, after)
+        page = order_ids[first:] if limit is None else order_ids[first : first + limit]
+        for order_id in page:
             stored = store.get_order(name, order_id)
-            if stored is not None:
-                balances.append(platform.balance_of(stored.document))
-    return Reply(200, {"platforms": platforms})
+            if stored is not None and balance_of is not None:
+                balances.append(stored.derive("admin.balance", balance_of))  # once per stored version of the order
+        more = first + len(page) < len(order_ids)
+        pages[name] = {"total": len(order_ids), "next": page[-1] if more and page else None}
+    return Reply(200, {"platforms": platforms, "pages": pages})
 
 
 def list_requests(context: RequestContext) -> Reply:

@@ -447,7 +447,9 @@ class MockServer:
         if session is not None:
             if session.__class__ is not str:
                 return self.respond(None, self._bad_session(api, req, session.reason))
-            self.sessions.enter(session, counted=api.name in self.platform_names)
+            # An admin read (the dashboard watching a session) neither makes a session nor keeps it alive
+            if api.name in self.platform_names or req.method != "GET":
+                self.sessions.enter(session, counted=api.name in self.platform_names)
         if api.name not in self.platform_names:
             return self._dispatch_admin(api, template, raw_path, req)
         if api.name in self.proxies:  # `serve --proxy`: the real store answers

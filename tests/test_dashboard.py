@@ -155,6 +155,67 @@ def test_every_fixture_order_is_listed(client: Any) -> None:
         assert {order["order_id"] for order in platforms[platform]} == files
 
 
+def walk_pages(client: Any, query: str, headers: dict[str, str] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Every order of each platform, read a page at a time by following `next`, as the dashboard does."""
+    walked: dict[str, list[dict[str, Any]]] = {}
+    for platform in ("shopify", "bigcommerce"):
+        after: int | None = None
+        walked[platform] = []
+        while True:
+            cursor = "" if after is None else f"&after={after}"
+            answer = client.get(f"/__mock/orders?platform={platform}&{query}{cursor}", headers=headers or {})
+            assert answer.status_code == 200, answer.get_json()
+            body = answer.get_json()
+            assert list(body["platforms"]) == [platform] == list(body["pages"])  # only the platform asked for
+            page = body["platforms"][platform]
+            walked[platform].extend(page)
+            after = body["pages"][platform]["next"]
+            if after is None:
+                assert body["pages"][platform]["total"] == len(walked[platform])
+                break
+            assert after == page[-1]["order_id"]  # the cursor: the last order of this page
+    return walked
+
+
+def test_orders_come_a_page_at_a_time_and_the_pages_add_up_to_every_order(client: Any) -> None:
+    """A person paging through the dashboard sees every order once, lowest id first, and how many there are."""
+    whole = client.get("/__mock/orders").get_json()
+    for platform in ("shopify", "bigcommerce"):
+        files = sorted(int(path.stem) for path in (FIXTURES_DIR / platform / "orders").glob("*.json"))
+        assert whole["pages"][platform] == {"total": len(files), "next": None}
+        first = client.get("/__mock/orders?limit=3").get_json()
+        assert [order["order_id"] for order in first["platforms"][platform]] == files[:3]
+        assert first["pages"][platform] == {"total": len(files), "next": files[2]}
+    assert walk_pages(client, "limit=4") == whole["platforms"]
+
+
+def test_a_page_past_the_last_order_is_empty_and_a_bad_limit_is_named(client: Any) -> None:
+    beyond = client.get("/__mock/orders?platform=shopify&limit=5&after=99999999999999").get_json()
+    assert beyond["platforms"] == {"shopify": []}
+    assert beyond["pages"]["shopify"]["next"] is None
+    for query in ("limit=0", "limit=1001", "after=-1", "platform=amazon", "limit=ten"):
+        answer = client.get(f"/__mock/orders?{query}")
+        assert answer.status_code == 422, query
+        assert query.split("=")[0] in answer.get_json()["fields"]
+
+
+def test_a_sessions_pages_show_its_refund_and_the_defaults_do_not(client: Any) -> None:
+    before = balance(client, "shopify", SHOPIFY_ORDER)
+    session = {"X-Mock-Session": "paged"}
+    body = {"refund": {"refund_line_items": [{"line_item_id": 10010000001, "quantity": 1}]}}
+    path = f"{BASE}/orders/{SHOPIFY_ORDER}/refunds"
+    refund = client.post(f"{path}/calculate.json", json=body, headers={**SHOPIFY, **session}).get_json()["refund"]
+    for transaction in refund["transactions"]:
+        transaction["kind"] = "refund"
+    created = client.post(f"{path}.json", json={"refund": refund}, headers={**SHOPIFY, **session})
+    assert created.status_code == 201
+    walked = walk_pages(client, "limit=2", session)
+    in_session = next(order for order in walked["shopify"] if order["order_id"] == SHOPIFY_ORDER)
+    assert in_session["units_left"] == before["units_left"] - 1
+    assert created.get_json()["refund"]["id"] in [refund["id"] for refund in in_session["refunds"]]
+    assert balance(client, "shopify", SHOPIFY_ORDER) == before
+
+
 # -- PUT /__mock/scenarios/{name}/active ---------------------------------------------------------
 
 

@@ -352,6 +352,20 @@ def test_sessions_are_listed_and_dropped(client: FlaskClient) -> None:
     assert missing.status_code == 404 and "never-made" in missing.get_json()["message"]
 
 
+def test_reading_a_session_through_the_admin_api_neither_makes_it_nor_brings_it_back(client: FlaskClient) -> None:
+    """The dashboard watching a session reads it twice a second: a session a CI job dropped stays dropped."""
+    for path in ("/__mock/requests", "/__mock/orders?limit=5", "/__mock/scenarios"):
+        assert client.get(path, headers=session("watched")).status_code == 200
+    assert client.get("/__mock/sessions").get_json()["sessions"] == []
+    made = refund_one_unit(client, session("watched"))
+    assert client.delete("/__mock/sessions/watched").status_code == 200
+    for path in ("/__mock/requests", "/__mock/orders?limit=5", "/__mock/scenarios"):
+        assert client.get(path, headers=session("watched")).status_code == 200
+    assert client.get("/__mock/sessions").get_json()["sessions"] == []
+    assert made["id"] not in refund_ids(client, session("watched"))  # a platform request: made anew, fresh
+    assert [entry["name"] for entry in client.get("/__mock/sessions").get_json()["sessions"]] == ["watched"]
+
+
 def test_idle_sessions_expire(client: FlaskClient, module_app: Flask) -> None:
     sessions = server_of(module_app).sessions
     now = [1_000_000.0]

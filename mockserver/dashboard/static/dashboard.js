@@ -5,10 +5,15 @@ const JOURNAL_POLL_MS = 500; // new requests show within a second
 const SLOW_POLL_MS = 2000; // scenarios; orders too when a request came in since
 const ORDERS_REFRESH_MS = 10000; // orders at least this often (an order loaded through the admin API)
 const JOURNAL_SHOWN = 200;
+const ORDERS_PAGE = 25; // orders per platform on a page: what one read decodes, however large the store
 const TOKEN_KEY = "refund-mock-admin-token";
+const SESSION_KEY = "refund-mock-session";
+const EVERY_SESSION = "*"; // the selector's "all sessions": every session's journal, the default session's state
 
 const state = {
   token: null,
+  session: EVERY_SESSION, // the selector's choice: EVERY_SESSION, "" (the default session) or a session's name
+  sessionNames: "",
   entries: new Map(),
   journalKey: "",
   selected: null,
@@ -16,9 +21,13 @@ const state = {
   sessionsKey: "",
   ordersKey: "",
   ordersRead: 0, // when the orders were last read (ms)
+  platforms: [], // known from the first read of the orders
+  cursors: {}, // per platform: the `after` of each page before the one shown (empty: the first page)
+  pagesShown: null, // the `pages` of the orders drawn: total and the next page's cursor, per platform
   // bumped by a reset (both) and a switch (scenarios): a read begun before is stale, not drawn
   journalEpoch: 0,
   scenariosEpoch: 0,
+  ordersEpoch: 0, // bumped by a reset, a page turn and a change of session
 };
 
 function $(selector) {
@@ -41,8 +50,18 @@ function say(message) {
   $("#status").textContent = message;
 }
 
-async function api(method, path, body) {
-  const headers = {};
+// The session the orders, scenarios, reset and (but for "all sessions") the journal act on: "" is the default.
+function actingSession() {
+  return state.session === EVERY_SESSION ? "" : state.session;
+}
+
+function sessionHeaders() {
+  const session = actingSession();
+  return session ? { "X-Mock-Session": session } : {};
+}
+
+async function api(method, path, body, extraHeaders = {}) {
+  const headers = { ...extraHeaders };
   const sentToken = state.token;
   if (sentToken) headers["X-Mock-Admin-Token"] = sentToken;
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -132,7 +151,8 @@ function renderJournal(answer) {
 async function pollJournal() {
   try {
     const epoch = state.journalEpoch;
-    const journal = await api("GET", `/__mock/requests?limit=${JOURNAL_SHOWN}&all_sessions=true`);
+    const every = state.session === EVERY_SESSION ? "&all_sessions=true" : "";
+    const journal = await api("GET", `/__mock/requests?limit=${JOURNAL_SHOWN}${every}`, undefined, sessionHeaders());
     if (epoch === state.journalEpoch) renderJournal(journal);
   } catch (error) {
     // shown in the status line; the next poll tries again
@@ -147,10 +167,11 @@ async function toggleScenario(button) {
   button.disabled = true;
   state.scenariosEpoch++;
   try {
-    const scenario = await api("PUT", `/__mock/scenarios/${encodeURIComponent(name)}/active`, { active: wanted });
+    const path = `/__mock/scenarios/${encodeURIComponent(name)}/active`;
+    const scenario = await api("PUT", path, { active: wanted }, sessionHeaders());
     button.setAttribute("aria-pressed", String(scenario.active));
     button.textContent = scenario.active ? "On" : "Off";
-    say(`Scenario ${name} switched ${scenario.active ? "on" : "off"}.`);
+    say(`Scenario ${name} switched ${scenario.active ? "on" : "off"} for ${sessionPhrase()}.`);
     state.scenariosKey = "";
     state.scenariosEpoch++;
   } catch (error) {
@@ -203,12 +224,95 @@ function renderScenarios(answer) {
 
 const PLATFORM_TITLES = { shopify: "Shopify", bigcommerce: "BigCommerce" };
 
+function currentAfter(platform) {
+  const cursors = state.cursors[platform] || [];
+  return cursors.length ? cursors[cursors.length - 1] : null;
+}
+
+async function readOrders() {
+  const epoch = state.ordersEpoch;
+  const headers = sessionHeaders();
+  let answer;
+  if (!state.platforms.length) {
+    answer = await api("GET", `/__mock/orders?limit=${ORDERS_PAGE}`, undefined, headers);
+  } else {
+    // one read per platform: each at its own page
+    const parts = await Promise.all(
+      state.platforms.map((platform) => {
+        const after = currentAfter(platform);
+        const cursor = after === null ? "" : `&after=${after}`;
+        return api("GET", `/__mock/orders?platform=${platform}&limit=${ORDERS_PAGE}${cursor}`, undefined, headers);
+      }),
+    );
+    answer = { platforms: {}, pages: {} };
+    for (const part of parts) {
+      Object.assign(answer.platforms, part.platforms);
+      Object.assign(answer.pages, part.pages);
+    }
+  }
+  if (epoch !== state.ordersEpoch) return; // the session or the page changed meanwhile
+  state.platforms = Object.keys(answer.platforms);
+  const emptied = state.platforms.filter((p) => !answer.platforms[p].length && currentAfter(p) !== null);
+  if (emptied.length) {
+    // orders were removed under the page shown: back to the first page
+    for (const platform of emptied) state.cursors[platform] = [];
+    state.ordersEpoch++;
+    return readOrders();
+  }
+  renderOrders(answer);
+}
+
+async function turnPage(platform, forward) {
+  const cursors = (state.cursors[platform] = state.cursors[platform] || []);
+  if (forward) {
+    const next = state.pagesShown && state.pagesShown[platform] ? state.pagesShown[platform].next : null;
+    if (next === null) return;
+    cursors.push(next);
+  } else {
+    if (!cursors.length) return;
+    cursors.pop();
+  }
+  state.ordersEpoch++;
+  state.ordersRead = Date.now();
+  try {
+    await readOrders();
+    const range = document.getElementById(`orders-${platform}-range`);
+    if (range) say(`${range.textContent}.`); // the status line: a screen reader hears where the page is
+  } catch (error) {
+    // shown in the status line
+  }
+}
+
+function pageButtons(platform, title, page) {
+  const first = !(state.cursors[platform] || []).length;
+  const previous = el("button", {
+    type: "button",
+    id: `orders-${platform}-previous`,
+    "aria-label": `Previous ${title} orders`,
+    text: "Previous",
+  });
+  const next = el("button", {
+    type: "button",
+    id: `orders-${platform}-next`,
+    "aria-label": `Next ${title} orders`,
+    text: "Next",
+  });
+  previous.disabled = first;
+  next.disabled = page.next === null;
+  previous.addEventListener("click", () => turnPage(platform, false));
+  next.addEventListener("click", () => turnPage(platform, true));
+  return [previous, next];
+}
+
 function renderOrders(answer) {
-  const key = JSON.stringify(answer);
+  const key = JSON.stringify([answer, state.cursors]);
   if (key === state.ordersKey) return;
   state.ordersKey = key;
+  state.pagesShown = answer.pages;
+  const focusedId = document.activeElement ? document.activeElement.id : "";
   const sections = Object.entries(answer.platforms).map(([platform, orders]) => {
     const title = PLATFORM_TITLES[platform] || platform;
+    const page = answer.pages[platform] || { total: orders.length, next: null };
     const rows = orders.map((order) => {
       const refunds = order.refunds.length
         ? el(
@@ -248,18 +352,98 @@ function renderOrders(answer) {
       ),
       el("tbody", {}, ...rows),
     );
-    return el("div", {}, el("h3", { text: `${title} (${orders.length})` }), el("div", { className: "scroll" }, table));
+    const start = (state.cursors[platform] || []).length * ORDERS_PAGE;
+    const shown = orders.length ? `${start + 1}–${start + orders.length} of ${page.total}` : `none of ${page.total}`;
+    const noun = page.total === 1 ? "order" : "orders";
+    const pager = el(
+      "div",
+      { className: "pager" },
+      el("span", { id: `orders-${platform}-range`, text: `${title} ${noun} ${shown}` }),
+      ...pageButtons(platform, title, page),
+    );
+    return el(
+      "div",
+      {},
+      el("h3", { text: `${title} (${page.total})` }),
+      pager,
+      el("div", { className: "scroll" }, table),
+    );
   });
   $("#orders").replaceChildren(...sections);
+  if (focusedId && focusedId.startsWith("orders-")) {
+    // a page turned with the keyboard: keep the focus on its buttons
+    const again = document.getElementById(focusedId);
+    const other = document.getElementById(
+      focusedId.endsWith("-next") ? focusedId.replace(/-next$/, "-previous") : focusedId.replace(/-previous$/, "-next"),
+    );
+    if (again && !again.disabled) again.focus();
+    else if (other && !other.disabled) other.focus();
+  }
 }
 
 // -- sessions ------------------------------------------------------------------------------------
+
+function sessionPhrase() {
+  if (state.session === EVERY_SESSION || state.session === "") return "the default session";
+  return `session ${state.session}`;
+}
+
+function describeChoice() {
+  const scope = $("#session-scope");
+  if (state.session === EVERY_SESSION) {
+    scope.textContent = "Requests: every session's. Orders, scenarios and reset: the default session's.";
+  } else if (state.session === "") {
+    scope.textContent = "Requests, orders, scenarios and reset: the default session's (requests that name no session).";
+  } else {
+    scope.textContent = `Requests, orders, scenarios and reset: session ${state.session}'s.`;
+  }
+  $("#reset").textContent = state.session === EVERY_SESSION || state.session === "" ? "Reset the mock" : `Reset session ${state.session}`;
+  if ($("#session").value !== state.session) $("#session").value = state.session;
+}
+
+// What the page shows follows the session chosen: reads begun before are not drawn.
+function choose(session, message) {
+  state.session = session;
+  sessionStorage.setItem(SESSION_KEY, session);
+  state.journalEpoch++;
+  state.scenariosEpoch++;
+  state.ordersEpoch++;
+  state.journalKey = state.scenariosKey = state.ordersKey = "";
+  state.cursors = {};
+  state.ordersRead = 0;
+  state.selected = null;
+  $("#detail").hidden = true;
+  describeChoice();
+  say(message);
+  pollJournal();
+  pollSlow();
+}
+
+function renderSessionChoices(sessions) {
+  const names = sessions.map((session) => session.name);
+  const key = JSON.stringify(names);
+  const chosen = state.session;
+  if (chosen !== EVERY_SESSION && chosen !== "" && !names.includes(chosen)) {
+    choose(EVERY_SESSION, `Session ${chosen} is gone (dropped or idle too long): showing every session's requests.`);
+  }
+  if (key === state.sessionNames) return;
+  state.sessionNames = key;
+  const select = $("#session");
+  const options = [
+    el("option", { value: EVERY_SESSION, text: "all sessions" }),
+    el("option", { value: "", text: "default" }),
+    ...names.map((name) => el("option", { value: name, text: name })),
+  ];
+  select.replaceChildren(...options);
+  select.value = state.session;
+}
 
 async function dropSession(button) {
   const name = button.dataset.name;
   button.disabled = true;
   try {
     await api("DELETE", `/__mock/sessions/${encodeURIComponent(name)}`);
+    if (state.session === name) choose(EVERY_SESSION, "");
     say(`Session ${name} dropped.`);
     state.sessionsKey = "";
     renderSessions(await api("GET", "/__mock/sessions"));
@@ -270,6 +454,7 @@ async function dropSession(button) {
 }
 
 function renderSessions(answer) {
+  renderSessionChoices(answer.sessions);
   const key = JSON.stringify(answer.sessions);
   if (key === state.sessionsKey) return;
   state.sessionsKey = key;
@@ -299,13 +484,13 @@ function renderSessions(answer) {
 
 async function pollSlow() {
   try {
+    renderSessions(await api("GET", "/__mock/sessions")); // first: a session gone is not read below
     const epoch = state.scenariosEpoch;
-    const scenarios = await api("GET", "/__mock/scenarios");
+    const scenarios = await api("GET", "/__mock/scenarios", undefined, sessionHeaders());
     if (epoch === state.scenariosEpoch) renderScenarios(scenarios);
-    renderSessions(await api("GET", "/__mock/sessions"));
     if (Date.now() - state.ordersRead >= ORDERS_REFRESH_MS) {
       state.ordersRead = Date.now();
-      renderOrders(await api("GET", "/__mock/orders"));
+      await readOrders();
     }
   } catch (error) {
     // shown in the status line
@@ -315,15 +500,22 @@ async function pollSlow() {
 // -- start ---------------------------------------------------------------------------------------
 
 async function reset() {
+  const session = actingSession();
   try {
     state.journalEpoch++;
     state.scenariosEpoch++;
-    await api("POST", "/__mock/reset");
+    state.ordersEpoch++;
+    await api("POST", "/__mock/reset", undefined, sessionHeaders());
     state.journalEpoch++;
     state.scenariosEpoch++;
+    state.ordersEpoch++;
     state.journalKey = state.scenariosKey = state.ordersKey = "";
     state.ordersRead = 0;
-    say("The mock is back to start-up: journal empty, orders as loaded, scenarios as loaded.");
+    say(
+      session
+        ? `Session ${session} is fresh again: its requests, refunds, scenarios and rate-limit buckets are gone.`
+        : "The mock is back to start-up: journal empty, orders as loaded, scenarios as loaded.",
+    );
     await Promise.all([pollJournal(), pollSlow()]);
   } catch (error) {
     // shown in the status line
@@ -337,6 +529,20 @@ function start() {
     history.replaceState(null, "", location.pathname); // out of the address bar and history
   }
   state.token = sessionStorage.getItem(TOKEN_KEY);
+  const remembered = sessionStorage.getItem(SESSION_KEY);
+  if (remembered !== null) {
+    // a reload keeps the choice; a name not listed yet stays chosen until the sessions are read
+    state.session = remembered;
+    if (remembered !== EVERY_SESSION && remembered !== "") {
+      $("#session").append(el("option", { value: remembered, text: remembered }));
+    }
+  }
+  describeChoice();
+  $("#session").addEventListener("change", (event) => {
+    const value = event.target.value;
+    const shown = value === EVERY_SESSION ? "every session's requests; the default session's orders and scenarios" : value === "" ? "the default session" : `session ${value}`;
+    choose(value, `Showing ${shown}.`);
+  });
   $("#reset").addEventListener("click", reset);
   $("#detail-close").addEventListener("click", () => {
     const id = state.selected;
