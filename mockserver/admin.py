@@ -138,11 +138,16 @@ def set_scenario_active(context: RequestContext) -> Reply:
     return Reply(200, book.summary(scenario))
 
 
+# Orders per platform on a page of GET /__mock/orders when the caller names no `limit`: a store of
+# 10,000 orders read whole would hold a worker for seconds.
+DEFAULT_BALANCE_PAGE = 250
+
+
 def list_order_balances(context: RequestContext) -> Reply:
     """Each platform's orders with what is left to refund, as that platform's engine counts it; one
-    page of them when `limit` is given (only the page's documents are read)."""
+    page of them (only the page's documents are read)."""
     server, store, query = context.server, context.store, context.query  # the session's view of the store
-    limit, after, only = query.get("limit"), query.get("after"), query.get("platform")
+    limit, after, only = query.get("limit", DEFAULT_BALANCE_PAGE), query.get("after"), query.get("platform")
     platforms: dict[str, list[dict[str, Any]]] = {}
     pages: dict[str, dict[str, int | None]] = {}
     for name, platform in server.platforms.items():
@@ -152,7 +157,7 @@ def list_order_balances(context: RequestContext) -> Reply:
         balance_of = platform.balance_of
         order_ids = store.order_ids(name) if balance_of is not None else []  # ascending ids
         first = 0 if after is None else bisect.bisect_right(order_ids, after)
-        page = order_ids[first:] if limit is None else order_ids[first : first + limit]
+        page = order_ids[first : first + limit]
         for order_id in page:
             stored = store.get_order(name, order_id)
             if stored is not None and balance_of is not None:

@@ -189,6 +189,19 @@ def test_orders_come_a_page_at_a_time_and_the_pages_add_up_to_every_order(client
     assert walk_pages(client, "limit=4") == whole["platforms"]
 
 
+def test_without_a_limit_a_page_stops_at_the_default_size(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No call reads a whole large store at once: without `limit` a page holds at most the default
+    number of orders (250, shrunk here to 7 so the 30 committed orders span pages), and says where
+    the next page starts."""
+    from mockserver import admin
+
+    monkeypatch.setattr(admin, "DEFAULT_BALANCE_PAGE", 7)
+    answer = client.get("/__mock/orders?platform=shopify").get_json()
+    files = sorted(int(path.stem) for path in (FIXTURES_DIR / "shopify" / "orders").glob("*.json"))
+    assert [order["order_id"] for order in answer["platforms"]["shopify"]] == files[:7]
+    assert answer["pages"]["shopify"] == {"total": len(files), "next": files[6]}
+
+
 def test_a_page_past_the_last_order_is_empty_and_a_bad_limit_is_named(client: Any) -> None:
     beyond = client.get("/__mock/orders?platform=shopify&limit=5&after=99999999999999").get_json()
     assert beyond["platforms"] == {"shopify": []}
