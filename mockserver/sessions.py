@@ -17,17 +17,15 @@ entries in the shared journal, its buckets in the shared rate-limit table.
 from __future__ import annotations
 
 import json
-import mmap
-import os
 import re
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mockserver.scenarios import CallCounter, Rule, Scenario, ScenarioBook
 from mockserver.session_store import SessionStore
+from mockserver.store import MappedCounter
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -238,30 +236,11 @@ class SessionBook(ScenarioBook):
             counter.forget(scenario)
 
 
-class _Generation:
-    """8 bytes mapped into every worker that move whenever any session's scenarios change."""
-
-    def __init__(self, path: Path):
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            if os.fstat(descriptor).st_size < 8:
-                os.ftruncate(descriptor, 8)
-            self._map = mmap.mmap(descriptor, 8)
-        finally:
-            os.close(descriptor)
-
-    def value(self) -> int:
-        return int.from_bytes(self._map[:8], "little")
-
-    def announce(self, value: int) -> None:
-        self._map[:8] = value.to_bytes(8, "little")
-
-
 class SharedSessionBook(SessionBook):
     """A session's scenarios under `serve --workers N`: kept in the coordination database, reloaded
     by a worker when the session generation moved."""
 
-    def __init__(self, parent: ScenarioBook, session: str, coordination: Coordination, generation: _Generation):
+    def __init__(self, parent: ScenarioBook, session: str, coordination: Coordination, generation: MappedCounter):
         self.session = session
         self.coordination = coordination
         self.generation = generation
@@ -294,7 +273,7 @@ class SharedSessionBook(SessionBook):
                 "INSERT INTO counters (name, value) VALUES ('session-generation', 1) "
                 "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
             ).fetchone()[0]
-        self.generation.announce(generation)
+        self.generation.publish(generation)
         self.sync()
         return result
 
@@ -394,10 +373,10 @@ class Sessions:
         self.idle_seconds = idle_seconds
         self.clock = clock  # epoch seconds; tests move it to expire sessions without waiting
         self.coordination = coordination
-        self._generation: _Generation | None = None
+        self._generation: MappedCounter | None = None
         if coordination is not None:
             coordination._connection().executescript(_SCHEMA)
-            self._generation = _Generation(coordination.run_dir / GENERATION_FILE)
+            self._generation = MappedCounter(coordination.run_dir / GENERATION_FILE)
         self._known: dict[str, _Session] = {}
         self._lock = threading.Lock()
         self._uses: dict[str, tuple[float, int]] = {}  # not yet in the registry: last used, requests
@@ -481,7 +460,7 @@ class Sessions:
                     "INSERT INTO counters (name, value) VALUES ('session-generation', 1) "
                     "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
                 ).fetchone()[0]
-            self._generation.announce(generation)
+            self._generation.publish(generation)
         with self._lock:
             self._known.pop(name, None)
             self._uses.pop(name, None)

@@ -16,7 +16,6 @@ workers (see `mockserver.wsgi`):
 from __future__ import annotations
 
 import json
-import mmap
 import os
 import sqlite3
 import threading
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.scenarios import Catalog, Rule, Scenario, ScenarioBook
+from mockserver.store import MappedCounter
 
 COORDINATION_FILE = "coordination.sqlite3"
 GENERATION_FILE = "generation"
@@ -61,13 +61,7 @@ class Coordination:
         self.database = self.run_dir / COORDINATION_FILE
         self._local = threading.local()
         self._connection().executescript(_SCHEMA)
-        descriptor = os.open(self.run_dir / GENERATION_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            if os.fstat(descriptor).st_size < 8:
-                os.ftruncate(descriptor, 8)
-            self._generation = mmap.mmap(descriptor, 8)
-        finally:
-            os.close(descriptor)
+        self._generation = MappedCounter(self.run_dir / GENERATION_FILE)
 
     def _connection(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
@@ -87,7 +81,7 @@ class Coordination:
         return _Transaction(self._connection())
 
     def generation(self) -> int:
-        return int.from_bytes(self._generation[:8], "little")
+        return self._generation.value()
 
     @staticmethod
     def next_generation(connection: sqlite3.Connection) -> int:
@@ -101,7 +95,7 @@ class Coordination:
         """After the commit: let every worker see the new generation."""
         # Numbers are never reused, and a reader compares with the value it read before it last
         # loaded, so a late, out-of-order write only costs an extra reload, never a missed one.
-        self._generation[:8] = generation.to_bytes(8, "little")
+        self._generation.publish(generation)
 
     def close(self) -> None:
         connection = getattr(self._local, "connection", None)

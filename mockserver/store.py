@@ -196,13 +196,14 @@ def instant_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class _WriteCounter:
-    """The database's write count, published in a small mapped file every process reads.
+class MappedCounter:
+    """A count published in a small mapped file every process reads: the store's write count, the
+    run-time scenarios' generation (mockserver.shared, mockserver.sessions).
 
-    Reading it is a memory access (no query, no system call), so a request can tell whether its
-    cached orders are still current without giving up the GIL. Counts come from the database, in
-    the writing transaction, so each is published once and never reused: a late publication of
-    an older count only makes readers query again, never trust a stale copy.
+    Reading it is a memory access (no query, no system call), so a request can tell whether what it
+    cached is still current without giving up the GIL. Counts come from a database, in the writing
+    transaction, so each is published once and never reused: a late publication of an older count
+    only makes readers query again, never trust a stale copy.
     """
 
     def __init__(self, path: Path):
@@ -313,7 +314,7 @@ class Store:
         self._cached_bytes = 0
         self._documents_guard = threading.Lock()
         self._verify_shared_documents = verify_shared_documents
-        self._writes = _WriteCounter(Path(f"{self.path}-writes"))
+        self._writes = MappedCounter(Path(f"{self.path}-writes"))
         # per platform, how an order document is listed (platforms without one have no order list)
         self.listing_of: dict[str, ListingOf] = dict(listing_of or {})
         connection = self._connection()
