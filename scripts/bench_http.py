@@ -450,20 +450,7 @@ def http(options: argparse.Namespace) -> None:
         for target in targets.values():  # warm-up: JIT, caches, threads
             run_wrk(wrk, target, 2)
         load_before, busy_before, clock_before = os.getloadavg()[0], machine_busy_seconds(), time.monotonic()
-        server_cpu = 0.0
-        for round_number in range(1, rounds + 1):
-            for target in targets.values():
-                pids = target.server.pids()
-                cpu_before = cpu_seconds(pids)
-                run = run_wrk(wrk, target, seconds)
-                server_cpu += cpu_seconds(pids) - cpu_before
-                target.runs.append(run)
-                print(
-                    f"round {round_number}  {target.label:<50} {run.requests_per_second:>8,.0f} req/s"
-                    f"  p50 {run.p50_ms:6.2f} ms  p99 {run.p99_ms:7.2f} ms  server CPU {run.server_cpu_us:5.0f} us/req"
-                    + (f"  ({run.errors})" if run.errors else ""),
-                    flush=True,
-                )
+        run_rounds(wrk, targets, seconds, rounds, label_width=50)
         elapsed = time.monotonic() - clock_before
         busy = machine_busy_seconds() - busy_before
     RESULTS["http"] = {name: target for name, target in targets.items()}
@@ -480,6 +467,24 @@ def ratio(targets: dict[str, Target], numerator: str, denominator: str) -> float
     """The median over rounds of the per-round ratio (each round ran both targets back to back)."""
     pairs = zip(targets[numerator].runs, targets[denominator].runs, strict=True)
     return statistics.median(a.requests_per_second / b.requests_per_second for a, b in pairs)
+
+
+def run_rounds(
+    wrk: str, targets: dict[str, Target], seconds: int, rounds: int, *, label_width: int | None = None
+) -> None:
+    """`rounds` rounds A/B/...: each target runs once per round, so a ratio compares runs made side by
+    side. With `label_width`, each run is printed as it ends."""
+    for round_number in range(1, rounds + 1):
+        for target in targets.values():
+            run = run_wrk(wrk, target, seconds)
+            target.runs.append(run)
+            if label_width is not None:
+                print(
+                    f"round {round_number}  {target.label:<{label_width}} {run.requests_per_second:>8,.0f} req/s"
+                    f"  p50 {run.p50_ms:6.2f} ms  p99 {run.p99_ms:7.2f} ms  server CPU {run.server_cpu_us:5.0f} us/req"
+                    + (f"  ({run.errors})" if run.errors else ""),
+                    flush=True,
+                )
 
 
 def median_run(target: Target) -> Run:
@@ -736,9 +741,7 @@ def graphql(options: argparse.Namespace) -> None:
         }
         for target in targets.values():
             run_wrk(wrk, target, 2)  # warm-up
-        for _ in range(rounds):
-            for target in targets.values():
-                target.runs.append(run_wrk(wrk, target, seconds))
+        run_rounds(wrk, targets, seconds, rounds)
     for target in targets.values():
         run = median_run(target)
         print(

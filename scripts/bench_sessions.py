@@ -37,6 +37,7 @@ from bench_http import (
     median_run,
     mock_command,
     ratio,
+    run_rounds,
     run_wrk,
     running,
     wait_until_answering,
@@ -143,16 +144,7 @@ def sessions(options: argparse.Namespace) -> None:
         }
         for target in targets.values():
             run_wrk(wrk, target, 2)  # warm-up
-        for round_number in range(1, rounds + 1):
-            for target in targets.values():
-                run = run_wrk(wrk, target, seconds)
-                target.runs.append(run)
-                print(
-                    f"round {round_number}  {target.label:<28} {run.requests_per_second:>8,.0f} req/s"
-                    f"  p50 {run.p50_ms:6.2f} ms  p99 {run.p99_ms:7.2f} ms  server CPU {run.server_cpu_us:5.0f} us/req"
-                    + (f"  ({run.errors})" if run.errors else ""),
-                    flush=True,
-                )
+        run_rounds(wrk, targets, seconds, rounds, label_width=28)
     for target in targets.values():
         run = median_run(target)
         print(f"  {target.label:<28} {run.requests_per_second:>8,.0f} req/s (median of rounds)")
