@@ -141,12 +141,59 @@ def write_new_file(path: str, data: bytes) -> None:
         os.close(descriptor)
 
 
+# Linux's inode flag for chattr's `T` ("top of directory hierarchies"): FS_IOC_GETFLAGS,
+# FS_IOC_SETFLAGS and FS_TOPDIR_FL from <linux/fs.h>
+_GET_FLAGS, _SET_FLAGS, _TOP_OF_HIERARCHY = 0x80086601, 0x40086602, 0x00020000
+
+
+def spread_subfolders(folder: Path) -> bool:
+    """Ask the file system to place `folder`'s subfolders, and so their files, away from its own.
+
+    ext4 without a journal passes over every inode freed in the last minutes (and still
+    cached) each time it allocates one, so thousands of new files beside thousands just deleted
+    (a previous run's output, a test suite's temporary files) cost up to 0.6 ms each in the
+    kernel: 6,000 files took 2-4 s instead of 0.15 s on such a machine. Marked as the top of a
+    hierarchy (`chattr +T`), a folder's subfolders go to block groups with room and few folders
+    (ext4's Orlov allocator), searched from a start drawn from the subfolder's name: a name
+    of its own each run, or every run lands where the last one was just deleted. Only the
+    placement changes; a file system without the flag, or another system, refuses and nothing
+    else happens. True when the mark was set.
+    """
+    if sys.platform != "linux":
+        return False
+    import fcntl
+    import struct
+
+    try:
+        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return False
+    try:
+        flags = bytearray(4)
+        fcntl.ioctl(descriptor, _GET_FLAGS, flags)
+        fcntl.ioctl(descriptor, _SET_FLAGS, struct.pack("i", struct.unpack("i", flags)[0] | _TOP_OF_HIERARCHY))
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(descriptor)
+
+
 class Staging:
-    """A hidden folder inside the output folder; files are moved into place only on success."""
+    """A hidden folder inside the output folder; files are moved into place only on success.
+
+    The staged tree is a folder of a fresh name inside it, placed apart (`spread_subfolders`).
+    """
 
     def __init__(self, out: Path):
         self.out = out
-        self.root = Path(tempfile.mkdtemp(prefix=".refund-mock-fixtures-", dir=out))
+        self.hidden = Path(tempfile.mkdtemp(prefix=".refund-mock-fixtures-", dir=out))
+        try:
+            spread_subfolders(self.hidden)
+            self.root = Path(tempfile.mkdtemp(prefix="run-", dir=self.hidden))
+        except BaseException:
+            self.discard()
+            raise
         self.created_dirs: set[Path] = set()
 
     def folder(self, relative: str) -> Path:
@@ -192,7 +239,7 @@ class Staging:
             self._move(Path(entry.path), destination)
 
     def discard(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+        shutil.rmtree(self.hidden, ignore_errors=True)
 
 
 # -- quotes from the engines -------------------------------------------------------------------------

@@ -537,7 +537,7 @@ def _address(fake: Faker, first: str, last: str, country: str, country_code: str
 @cache
 def build_catalog(seed: int, locale: str, platform: str) -> Catalog:
     """Customers, products and vendors for a run; the same arguments always give the same catalog."""
-    fake = Faker(locale)
+    fake = Faker(locale, use_weighting=False)
     fake.seed_instance(derive_seed(seed, platform, "faker", locale))
     rng = random.Random(derive_seed(seed, platform, "catalog"))
     language, territory = locale_parts(locale)

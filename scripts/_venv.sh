@@ -25,4 +25,8 @@ if ! installed "$STAMP" && ! { [ -z "$EXTRAS" ] && installed "$VENV/.refund-mock
     "$VENV/bin/python" -m pip install --quiet --editable "$TARGET"
     echo "$WANT" > "$STAMP"
 fi
+# The package's bytecode, as a regular (non-editable) install leaves it: an editable install
+# leaves it to the first import, which PYTHONDONTWRITEBYTECODE forbids, so every command would
+# compile its modules again (some 60 ms of `fixtures generate`'s start). Quick when up to date.
+"$VENV/bin/python" -m compileall -q "$ROOT/mockserver" >/dev/null
 export PATH="$VENV/bin:$PATH"

@@ -518,6 +518,49 @@ def test_a_new_platform_folder_moves_in_whole_and_an_existing_one_file_by_file(t
     assert not [path for path in tmp_path.iterdir() if path.name.startswith(".")], "no staging folder is left"
 
 
+def _inode_flags(folder: Path) -> int:
+    import fcntl
+    import struct
+
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        flags = bytearray(4)
+        fcntl.ioctl(descriptor, 0x80086601, flags)  # FS_IOC_GETFLAGS
+        return int(struct.unpack("i", flags)[0])
+    finally:
+        os.close(descriptor)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the placement hint is Linux's inode flag")
+def test_staged_files_are_placed_apart_and_the_output_keeps_no_mark(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The staging folder asks for its subfolders to be placed apart (chattr's `T`), where the file
+    system takes the hint (ext4), so new files are not created beside recently deleted ones; the
+    folders that move into --out carry no such mark, and the files are the same as ever."""
+    marked: list[tuple[Path, bool, int]] = []
+    spread = fixtures_module.spread_subfolders
+
+    def recording(folder: Path) -> bool:
+        taken = spread(folder)
+        marked.append((folder, taken, _inode_flags(folder) if taken else 0))
+        return taken
+
+    monkeypatch.setattr(fixtures_module, "spread_subfolders", recording)
+    result = run("generate", "--platform", "shopify", "--count", "3", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    [(staging, taken, flags)] = marked
+    assert staging.parent == tmp_path / "out" and not staging.exists(), "the staging folder is gone"
+    assert os.listdir(tmp_path / "out") == ["shopify"]
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    assert taken == spread(probe), "taken wherever the file system takes the flag"
+    if taken:  # ext4 and the like; tmpfs and overlay refuse the hint and nothing changes
+        assert flags & 0x00020000, "FS_TOPDIR_FL is set on the staging folder"
+        assert not _inode_flags(tmp_path / "out" / "shopify") & 0x00020000
+    assert len(list((tmp_path / "out" / "shopify" / "orders").glob("*.json"))) == 3
+
+
 def test_worker_processes_write_the_same_files(tmp_path: Path) -> None:
     for jobs in ("1", "2"):
         result = run("generate", "--count", "120", "--seed", "4", "--jobs", jobs, "--out", str(tmp_path / jobs))
