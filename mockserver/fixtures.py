@@ -17,6 +17,7 @@ printing `file: JSON path: reason` per problem.
 
 from __future__ import annotations
 
+import atexit
 import gc
 import importlib
 import json
@@ -618,6 +619,10 @@ def generate(
     if note:
         click.echo(note, err=True)
     started = time.perf_counter()
+    # When the process ends, the collector's last pass would walk the catalog, Faker's data and
+    # every module once more (some 40 ms of a run's 1.3 s); frozen at exit, it skips them. A caller
+    # in the same process (a test suite) is not affected before it exits itself.
+    atexit.register(gc.freeze)
     total = count * len(platforms)
     stdout = sys.stdout if to_stdout else None
 
