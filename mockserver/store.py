@@ -162,8 +162,70 @@ CREATE TABLE IF NOT EXISTS session_idempotency (
     result     TEXT    NOT NULL,
     PRIMARY KEY (session, platform, key)
 );
+-- Items held inside order documents (a line item, a transaction) by id, for lookups by an item's id
+-- (GraphQL's `node(id:)`): only the arrays named in held_paths are indexed. The first lookup along
+-- a path adds it and fills it in from every stored document (`Store.order_holding`); from then on
+-- the triggers below keep it as documents are written. Until a path is added, writes cost nothing
+-- more. Each write of a document first drops its old rows (an `INSERT OR REPLACE` fires no delete
+-- trigger), so the rows always match the document as stored.
+CREATE TABLE IF NOT EXISTS held_paths (path TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS held_items (
+    source    TEXT    NOT NULL,  -- 'orders' (the default session), 'baseline' or 'session'
+    session   TEXT    NOT NULL,  -- the named session of a 'session' row, else ''
+    platform  TEXT    NOT NULL,
+    path      TEXT    NOT NULL,
+    item_id   INTEGER NOT NULL,
+    order_id  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS held_items_by_id ON held_items (source, platform, path, item_id, session);
+CREATE INDEX IF NOT EXISTS held_items_by_order ON held_items (source, platform, order_id, session);
 """
 SESSION_TABLES = ("session_orders", "session_listing", "session_refunds", "session_idempotency")
+
+
+_NO_SESSION = "''"  # SQL text: the session column of rows outside named sessions
+# The tables of order documents whose items `held_items` indexes: (source, table, the column naming
+# a row's session, if the table has one).
+_HELD_SOURCES = (("orders", "orders", None), ("baseline", "baseline", None), ("session", "session_orders", "session"))
+
+
+def _held_item_triggers() -> str:
+    """The triggers that keep `held_items` following each table of order documents."""
+    statements = []
+    for source, table, column in _HELD_SOURCES:
+
+        def session(row: str, column: str | None = column) -> str:
+            return f"{row}.{column}" if column else _NO_SESSION
+
+        def drop(row: str, source: str = source, session: Callable[[str], str] = session) -> str:
+            return (
+                f"DELETE FROM held_items WHERE source = '{source}' AND platform = {row}.platform "
+                f"AND order_id = {row}.order_id AND session = {session(row)};"
+            )
+
+        index = (
+            f"INSERT INTO held_items (source, session, platform, path, item_id, order_id) "
+            f"SELECT '{source}', {session('new')}, new.platform, held_paths.path, "
+            "json_extract(item.value, '$.id'), new.order_id "
+            "FROM held_paths, json_each(new.document, held_paths.path) AS item "
+            "WHERE json_type(item.value, '$.id') = 'integer';"
+        )
+        statements.append(
+            f"CREATE TRIGGER IF NOT EXISTS held_items_follow_{table}_inserts AFTER INSERT ON {table} "
+            f"BEGIN {drop('new')} {index} END;"
+        )
+        statements.append(
+            f"CREATE TRIGGER IF NOT EXISTS held_items_follow_{table}_updates AFTER UPDATE OF document ON {table} "
+            f"BEGIN {drop('old')} {index} END;"
+        )
+        statements.append(
+            f"CREATE TRIGGER IF NOT EXISTS held_items_follow_{table}_deletes AFTER DELETE ON {table} "
+            f"BEGIN {drop('old')} END;"
+        )
+    return "\n".join(statements)
+
+
+_SCHEMA += _held_item_triggers()
 # A named session's cache entry that points at the shared baseline document counts this much
 # against DOCUMENT_CACHE_BYTES (the document itself is counted once, under the baseline's key).
 _ALIAS_BYTES = 64
@@ -317,6 +379,7 @@ class Store:
         self._writes = MappedCounter(Path(f"{self.path}-writes"))
         # per platform, how an order document is listed (platforms without one have no order list)
         self.listing_of: dict[str, ListingOf] = dict(listing_of or {})
+        self._held_paths: set[str] = set()  # paths known to be indexed in held_items (see order_holding)
         connection = self._connection()
         connection.execute("PRAGMA journal_mode=WAL")
         connection.executescript(_SCHEMA)
@@ -776,31 +839,41 @@ class Store:
     def order_holding(self, platform: str, array_path: str, item_id: int, session: str | None = None) -> int | None:
         """The order whose document has an item of `item_id` in the array at `array_path` (a SQLite
         JSON path such as `$.order.line_items`), or None: a lookup by a line's or a transaction's
-        id (GraphQL's `node(id:)`). SQLite reads the stored documents itself, without decoding
-        them in Python. A named session looks in its own copies first, then in the baseline."""
-        match = "json_extract(item.value, '$.id') = ? LIMIT 1"
-        if session is None:
-            searches = [(f"orders, json_each(orders.document, ?) AS item WHERE orders.platform = ? AND {match}", ())]
-        else:
-            searches = [
-                (
-                    "session_orders AS orders, json_each(orders.document, ?) AS item "
-                    f"WHERE orders.platform = ? AND orders.session = ? AND {match}",
-                    (session,),
-                ),
-                (
-                    f"baseline AS orders, json_each(orders.document, ?) AS item WHERE orders.platform = ? AND {match}",
-                    (),
-                ),
-            ]
+        id (GraphQL's `node(id:)`), read from the `held_items` index. A named session looks in its
+        own copies first, then in the baseline."""
+        self._index_held_path(array_path)
+        searches = [("orders", "")] if session is None else [("session", session), ("baseline", "")]
         connection = self._connection()
-        for tables, extra in searches:
+        for source, name in searches:
             row = connection.execute(
-                f"SELECT orders.order_id FROM {tables}", (array_path, platform, *extra, item_id)
+                "SELECT order_id FROM held_items WHERE source = ? AND platform = ? AND path = ? AND item_id = ? "
+                "AND session = ? LIMIT 1",
+                (source, platform, array_path, item_id, name),
             ).fetchone()
             if row is not None:
-                return row[0]
+                return int(row[0])
         return None
+
+    def _index_held_path(self, array_path: str) -> None:
+        """Index the items of `array_path` in every stored document, once per state file: the first
+        lookup pays one pass over the documents (in SQLite), every later one reads the index, and
+        the triggers keep it as documents are written, in every process sharing the file."""
+        if array_path in self._held_paths:
+            return
+        connection = self._connection()
+        if connection.execute("SELECT 1 FROM held_paths WHERE path = ?", (array_path,)).fetchone() is None:
+            with self._write(orders=False) as connection:
+                if connection.execute("INSERT OR IGNORE INTO held_paths (path) VALUES (?)", (array_path,)).rowcount:
+                    for source, table, column in _HELD_SOURCES:
+                        connection.execute(
+                            "INSERT INTO held_items (source, session, platform, path, item_id, order_id) "
+                            f"SELECT '{source}', {column or _NO_SESSION}, platform, ?, "
+                            "json_extract(item.value, '$.id'), order_id "
+                            f"FROM {table}, json_each({table}.document, ?) AS item "
+                            "WHERE json_type(item.value, '$.id') = 'integer'",
+                            (array_path, array_path),
+                        )
+        self._held_paths.add(array_path)
 
     # -- refunds -----------------------------------------------------------------------
 

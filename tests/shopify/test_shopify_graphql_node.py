@@ -88,3 +88,35 @@ def test_node_reads_the_session_s_own_copy(shopify_client: FlaskClient) -> None:
     assert created["refundCreate"]["userErrors"] == []
     assert data(shopify_client, query, line, headers=in_session)["node"] == {"refundableQuantity": before - 1}
     assert data(shopify_client, query, line)["node"] == {"refundableQuantity": before}  # the baseline
+
+
+def test_a_transaction_made_after_an_earlier_lookup_is_found(docs_client: FlaskClient) -> None:
+    """Lookups read an index made at the first one; a refund made afterwards is in it at once."""
+    assert node(docs_client, transaction_gid(1)) is None  # the first lookup along transactions
+    mutation = """
+    mutation($input: RefundInput!) {
+      refundCreate(input: $input) { refund { transactions(first: 5) { nodes { id } } } userErrors { message } }
+    }
+    """
+    refund_input = {
+        "orderId": "gid://shopify/Order/450789469",
+        "refundLineItems": [{"lineItemId": line_gid(518995019), "quantity": 1}],
+        "transactions": [
+            {
+                "orderId": "gid://shopify/Order/450789469",
+                "parentId": transaction_gid(801038806),  # the documented capture (41.94 left on it)
+                "amount": "10.00",
+                "gateway": "bogus",
+                "kind": "REFUND",
+            }
+        ],
+    }
+    created = data(docs_client, mutation, {"input": refund_input})["refundCreate"]
+    assert created["userErrors"] == []
+    [made] = created["refund"]["transactions"]["nodes"]
+    found = node(docs_client, made["id"])
+    assert (found["__typename"], found["kind"], found["amountSet"]["shopMoney"]["amount"]) == (
+        "OrderTransaction",
+        "REFUND",
+        "10.0",
+    )
