@@ -687,7 +687,7 @@ def summary(options: argparse.Namespace) -> None:
     if "generate_quotes" in RESULTS:
         rate = RESULTS["generate_quotes"]
         row(
-            "`fixtures generate`, 3,000 Shopify orders with quotes, end to end",
+            "`fixtures generate`, 3,000 Shopify orders with quotes, end to end (median of the runs)",
             f"{rate:,.0f} orders/s",
             ">= 2,000/s",
             rate >= 2_000,
