@@ -6,7 +6,7 @@ Both platforms' engines use these; nothing here knows about HTTP or a platform.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation, getcontext, localcontext
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from functools import cache
 
 from babel.numbers import get_currency_precision
@@ -47,11 +47,14 @@ def round_money(amount: Decimal | int | str, currency: str) -> Decimal:
     except KeyError:
         places = minor_unit(currency)
         step = _STEPS.setdefault(currency, (places, _quantum(places)))[1]
-    if value.adjusted() + places + 2 <= getcontext().prec:
-        # the usual case, and the same result: the precision would not change (a local context
-        # costs twice the rounding itself); infinities and NaN raise InvalidOperation here too.
+    try:
+        # the usual case: the context's precision (28 digits by default) holds the result, and
+        # trying costs less than checking first (a local context costs twice the rounding itself).
         # The rounding is passed by position: by keyword, `quantize` takes three times as long.
         return value.quantize(step, ROUND_HALF_UP)
+    except InvalidOperation:  # a result longer than the precision (decimal traps it by default)
+        if not value.is_finite():
+            raise  # an infinity has no minor unit at any precision
     with localcontext() as context:
         context.prec = value.adjusted() + places + 2
         return value.quantize(step, ROUND_HALF_UP)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, getcontext
 
 import pytest
 from hypothesis import given
@@ -31,6 +31,29 @@ def test_rounding_is_half_up_to_the_minor_unit() -> None:
     assert format_money(Decimal("199"), "USD") == "199.00"
     assert format_money(Decimal("199"), "JPY") == "199"
     assert format_money(Decimal("3.5"), "KWD") == "3.500"
+
+
+@given(
+    st.decimals(allow_nan=False, allow_infinity=False, places=None, min_value=-(10**40), max_value=10**40),
+    st.sampled_from(CURRENCIES),
+)
+def test_rounding_holds_for_amounts_of_any_size(amount: Decimal, currency: str) -> None:
+    """Half-up to the minor unit whatever the size: amounts beyond the default 28 digits (a request
+    may send 1E+26) round exactly as with unlimited precision, and the thread's context is left as
+    it was."""
+    precision = getcontext().prec
+    exact = amount.quantize(quantum(currency), ROUND_HALF_UP, Context(prec=200))
+    assert round_money(amount, currency) == exact
+    assert str(round_money(amount, currency)) == str(exact)
+    assert getcontext().prec == precision
+
+
+def test_a_huge_amount_keeps_every_digit_and_an_infinite_one_is_refused() -> None:
+    assert format_money(Decimal("1E+26"), "USD") == "100000000000000000000000000.00"
+    assert format_money(Decimal("123456789012345678901234567.895"), "KWD") == "123456789012345678901234567.895"
+    for bad in ("Infinity", "-Infinity"):
+        with pytest.raises(InvalidOperation):
+            round_money(Decimal(bad), "USD")
 
 
 def test_documented_cart_discount_proration() -> None:
