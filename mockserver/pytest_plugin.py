@@ -37,6 +37,7 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -224,7 +225,7 @@ def _marker_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
 @pytest.fixture
 def refund_mock(request: pytest.FixtureRequest) -> Iterator[RefundMock]:
     """A refund-mock server for this test only, with the committed fixtures and fresh state."""
-    from mockserver.app import FixtureError, MockConfig, create_app, server_of
+    from mockserver.app import FixtureError, MockConfig, create_app
     from mockserver.scenarios import ScenarioError
 
     settings = _marker_settings(request)
@@ -237,12 +238,8 @@ def refund_mock(request: pytest.FixtureRequest) -> Iterator[RefundMock]:
         app = create_app(config)
     except (FixtureError, ScenarioError, ValueError) as error:
         pytest.fail(f"@pytest.mark.{MARKER}({shown}): {error}", pytrace=False)
-    background = BackgroundServer(app)
-    try:
-        yield RefundMock(app, background.base_url)
-    finally:
-        background.stop()
-        server_of(app).store.close()
+    with _served(app) as mock:
+        yield mock
 
 
 @pytest.fixture(scope="session")
@@ -254,13 +251,22 @@ def refund_mock_settings() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def refund_mock_server(refund_mock_settings: dict[str, Any]) -> Iterator[RefundMock]:
     """One refund-mock server for the whole run (per xdist worker), in the default session."""
-    from mockserver.app import FixtureError, MockConfig, create_app, server_of
+    from mockserver.app import FixtureError, MockConfig, create_app
     from mockserver.scenarios import ScenarioError
 
     try:
         app = create_app(MockConfig(**refund_mock_settings))
     except (FixtureError, ScenarioError, ValueError, TypeError) as error:
         pytest.fail(f"refund_mock_settings {refund_mock_settings!r}: {error}", pytrace=False)
+    with _served(app) as mock:
+        yield mock
+
+
+@contextmanager
+def _served(app: Flask) -> Iterator[RefundMock]:
+    """`app` served on a loopback port while the block runs; then stopped and its state closed."""
+    from mockserver.app import server_of
+
     background = BackgroundServer(app)
     try:
         yield RefundMock(app, background.base_url)
