@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from mockserver.scenarios import CallCounter, Rule, Scenario, ScenarioBook
 from mockserver.session_store import SessionStore
+from mockserver.shared import next_count
 from mockserver.store import MappedCounter
 
 if TYPE_CHECKING:
@@ -269,10 +270,7 @@ class SharedSessionBook(SessionBook):
     def _changed(self, change: Callable[[Any], Any]) -> Any:
         with self.coordination.transaction() as connection:
             result = change(connection)
-            generation = connection.execute(
-                "INSERT INTO counters (name, value) VALUES ('session-generation', 1) "
-                "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
-            ).fetchone()[0]
+            generation = next_count(connection, "session-generation")
         self.generation.publish(generation)
         self.sync()
         return result
@@ -294,10 +292,7 @@ class SharedSessionBook(SessionBook):
 
         def store(connection: Any) -> None:
             for entry in entries:
-                position = connection.execute(
-                    "INSERT INTO counters (name, value) VALUES ('position', 1) "
-                    "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
-                ).fetchone()[0]
+                position = next_count(connection, "position")
                 connection.execute(
                     "INSERT OR REPLACE INTO session_runtime_scenarios (session, name, position, entry) "
                     "VALUES (?, ?, ?, ?)",
@@ -456,10 +451,7 @@ class Sessions:
         if self.coordination is not None and self._generation is not None:
             with self.coordination.transaction() as connection:
                 _forget_session(connection, name)
-                generation = connection.execute(
-                    "INSERT INTO counters (name, value) VALUES ('session-generation', 1) "
-                    "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
-                ).fetchone()[0]
+                generation = next_count(connection, "session-generation")
             self._generation.publish(generation)
         with self._lock:
             self._known.pop(name, None)

@@ -53,6 +53,16 @@ CREATE TABLE IF NOT EXISTS counters (
 """
 
 
+def next_count(connection: sqlite3.Connection, name: str) -> int:
+    """Inside a write transaction: the next value of one of the coordination database's counters
+    (1 the first time): generations, and the positions that keep run-time scenarios in order."""
+    return connection.execute(
+        "INSERT INTO counters (name, value) VALUES (?, 1) "
+        "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+        (name,),
+    ).fetchone()[0]
+
+
 class Coordination:
     """The run folder's database and generation counter, with one connection per thread."""
 
@@ -86,10 +96,7 @@ class Coordination:
     @staticmethod
     def next_generation(connection: sqlite3.Connection) -> int:
         """Inside a write transaction: a new generation number for the run-time scenarios."""
-        return connection.execute(
-            "INSERT INTO counters (name, value) VALUES ('generation', 1) "
-            "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
-        ).fetchone()[0]
+        return next_count(connection, "generation")
 
     def announce(self, generation: int) -> None:
         """After the commit: let every worker see the new generation."""
@@ -192,10 +199,7 @@ class SharedScenarioBook(ScenarioBook):
         entries = document.get("scenarios", [document])
         with self.coordination.transaction() as connection:
             for entry in entries:
-                position = connection.execute(
-                    "INSERT INTO counters (name, value) VALUES ('position', 1) "
-                    "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
-                ).fetchone()[0]
+                position = next_count(connection, "position")
                 connection.execute(
                     "INSERT OR REPLACE INTO runtime_scenarios (name, position, entry) VALUES (?, ?, ?)",
                     (entry["name"], position, json.dumps(entry)),
