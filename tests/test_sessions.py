@@ -431,7 +431,7 @@ def test_sessions_over_real_sockets(make_app: Any) -> None:
 
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc")
 def test_sessions_are_the_same_on_every_worker(tmp_path: Path) -> None:
-    from tests.test_workers import serve_workers
+    from tests.test_workers import refund_one_unit, serve_workers
 
     path = f"{SHOPIFY}/orders/{ORDER}"
     line_body = {"refund": {"refund_line_items": [LINE]}}
@@ -439,25 +439,16 @@ def test_sessions_are_the_same_on_every_worker(tmp_path: Path) -> None:
     with serve_workers("--state", str(tmp_path / "state.sqlite3")) as workers:
         first, second = workers.pids()
         with workers.only(first):
-            status, quote = workers.call("POST", f"{path}/refunds/calculate.json", line_body, w1)
-            assert status == 200, quote
-            transactions = [
-                {"parent_id": t["parent_id"], "amount": t["amount"], "kind": "refund", "gateway": t["gateway"]}
-                for t in quote["refund"]["transactions"]
-                if t["amount"] != "0.00"
-            ]
-            body = {"refund": {"refund_line_items": [LINE], "transactions": transactions}}
-            status, created = workers.call("POST", f"{path}/refunds.json", body, w1)
-            assert status == 201, created
+            refund_id = refund_one_unit(workers, w1)["id"]
             switched = workers.call(
                 "PUT", "/__mock/scenarios/shopify-over-quantity/active", {"active": True}, session("w1")
             )
             assert switched[0] == 200
         with workers.only(second):
             listed = workers.call("GET", f"{path}/refunds.json", headers=w1)[1]
-            assert created["refund"]["id"] in [refund["id"] for refund in listed["refunds"]]
+            assert refund_id in [refund["id"] for refund in listed["refunds"]]
             default = workers.call("GET", f"{path}/refunds.json", headers=SHOPIFY_TOKEN)[1]
-            assert created["refund"]["id"] not in [refund["id"] for refund in default["refunds"]]
+            assert refund_id not in [refund["id"] for refund in default["refunds"]]
             assert workers.call("POST", f"{path}/refunds.json", line_body, w1)[0] == 422  # the switch holds here
             assert workers.call("POST", f"{path}/refunds/calculate.json", line_body, SHOPIFY_TOKEN)[0] == 200
             journal = workers.call("GET", "/__mock/requests", headers=session("w1"))[1]
@@ -472,7 +463,7 @@ def test_sessions_are_the_same_on_every_worker(tmp_path: Path) -> None:
             assert workers.call("DELETE", "/__mock/sessions/w1")[0] == 200
         with workers.only(first):  # dropped here too: its refund and its switch are gone
             listed = workers.call("GET", f"{path}/refunds.json", headers=w1)[1]
-            assert created["refund"]["id"] not in [refund["id"] for refund in listed["refunds"]]
+            assert refund_id not in [refund["id"] for refund in listed["refunds"]]
             assert workers.call("POST", f"{path}/refunds/calculate.json", line_body, w1)[0] == 200
             journal = workers.call("GET", "/__mock/requests", headers=session("w1"))[1]
             assert [entry["operationId"] for entry in journal["requests"]] == ["listRefunds", "calculateRefund"]

@@ -192,9 +192,10 @@ def fresh_start(request: pytest.FixtureRequest) -> None:
         assert running.call("POST", "/__mock/reset")[0] == 200
 
 
-def refund_one_unit(workers: Workers) -> dict[str, Any]:
+def refund_one_unit(workers: Workers, headers: dict[str, str] = SHOPIFY_HEADERS) -> dict[str, Any]:
+    """Calculate one unit of LINE, then create what calculate suggested (Shopify's documented flow)."""
     status, quote = workers.call(
-        "POST", f"{BASE}/refunds/calculate.json", {"refund": {"refund_line_items": [LINE]}}, SHOPIFY_HEADERS
+        "POST", f"{BASE}/refunds/calculate.json", {"refund": {"refund_line_items": [LINE]}}, headers
     )
     assert status == 200, quote
     transactions = [
@@ -203,7 +204,7 @@ def refund_one_unit(workers: Workers) -> dict[str, Any]:
         if t["amount"] != "0.00"
     ]
     request = {"refund": {"refund_line_items": [LINE], "transactions": transactions}}
-    status, created = workers.call("POST", f"{BASE}/refunds.json", request, SHOPIFY_HEADERS)
+    status, created = workers.call("POST", f"{BASE}/refunds.json", request, headers)
     assert status == 201, created
     return created["refund"]
 
